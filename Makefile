@@ -1,0 +1,46 @@
+# Veilleuse: `make run` starts the platform, `make test` runs every test. Both set up what they need.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed-$(shell cat requirements.txt | cksum | cut -d' ' -f1)
+
+.PHONY: install migrate demo run test test-unit test-integration test-e2e bench tail lint clean
+
+$(STAMP): requirements.txt
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements.txt
+	@rm -f $(VENV)/.installed-*
+	@touch $(STAMP)
+
+install: $(STAMP)
+
+migrate: install
+	$(PY) -m shared.migrations
+
+demo: migrate
+	$(PY) -m infra.demo_data
+
+run: demo
+	$(VENV)/bin/honcho start -f Procfile
+
+test: install
+	$(PY) -m pytest
+
+test-unit: install
+	$(PY) -m pytest tests/unit
+
+test-integration: install
+	$(PY) -m pytest tests/integration
+
+test-e2e: install
+	$(PY) -m pytest tests/e2e
+
+tail: install
+	$(PY) -m shared.bus.tail '#'
+
+lint: install
+	$(PY) -m ruff check .
+
+clean:
+	rm -rf var/*.db var/*.db-* .pytest_cache

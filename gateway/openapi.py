@@ -1,0 +1,71 @@
+"""One OpenAPI document for the whole platform: the gateway's own API plus every service's, prefixed."""
+from __future__ import annotations
+
+import copy
+import json
+import time
+
+from gateway.proxy import http_session, upstreams
+
+CACHE_SECONDS = 30
+_cache: dict = {}
+
+
+def _service_spec(name: str, base: str) -> dict | None:
+    cached = _cache.get(name)
+    if cached and cached[0] > time.monotonic():
+        return cached[1]
+    try:
+        response = http_session().get(f"{base}/openapi.json", timeout=(1, 3))
+        response.raise_for_status()
+        spec = response.json()
+    except Exception:  # noqa: BLE001 - a service that is down is left out, and said so
+        return None
+    _cache[name] = (time.monotonic() + CACHE_SECONDS, spec)
+    return spec
+
+
+def _prefixed(spec: dict, name: str) -> tuple[dict, dict]:
+    """Paths under /api/<name> and schemas renamed <Name><Schema>, references rewritten."""
+    prefix = name.capitalize()
+    schemas = spec.get("components", {}).get("schemas", {})
+    text = json.dumps({"paths": spec.get("paths", {}), "schemas": schemas})
+    for schema_name in sorted(schemas, key=len, reverse=True):
+        text = text.replace(f'"#/components/schemas/{schema_name}"',
+                            f'"#/components/schemas/{prefix}{schema_name}"')
+    data = json.loads(text)
+    paths = {}
+    for path, operations in data["paths"].items():
+        for operation in operations.values():
+            if isinstance(operation, dict) and "tags" in operation:
+                operation["tags"] = [f"{name}: {tag}" for tag in operation["tags"]]
+        paths[f"/api/{name}{path}"] = operations
+    return paths, {f"{prefix}{key}": value for key, value in data["schemas"].items()}
+
+
+def merged_spec(own_spec: dict) -> dict:
+    spec = copy.deepcopy(own_spec)
+    spec["info"] = {"title": "Veilleuse API", "version": "1.0.0",
+                    "description": "The whole platform through its gateway. Errors are RFC 9457 "
+                                   "application/problem+json. Events: see docs/events.md."}
+    components = spec.setdefault("components", {})
+    components.setdefault("schemas", {})
+    components["securitySchemes"] = {
+        "bearer": {"type": "http", "scheme": "bearer",
+                   "description": "an access token from POST /api/auth/token, or a program's API key"}}
+    missing = []
+    for name, base in upstreams().items():
+        service_spec = _service_spec(name, base)
+        if service_spec is None:
+            missing.append(name)
+            continue
+        paths, schemas = _prefixed(service_spec, name)
+        for operations in paths.values():
+            for operation in operations.values():
+                if isinstance(operation, dict) and operation.get("security"):
+                    operation["security"] = [{"bearer": []}]
+        spec.setdefault("paths", {}).update(paths)
+        components["schemas"].update(schemas)
+    if missing:
+        spec["info"]["x-unavailable-services"] = missing
+    return spec

@@ -1,0 +1,1 @@
+"""The Veilleuse services: booking, relay, grocery, housing."""

@@ -1,0 +1,10 @@
+"""Booking service: rooms of each site, and their reservations."""
+from flask import Flask
+
+
+def create_app(config: dict | None = None) -> Flask:
+    from services.booking.api import rooms
+    from shared.web import create_service_app
+
+    return create_service_app("booking", [rooms], config, title="Veilleuse booking",
+                              description="Rooms of each site and their reservations.")

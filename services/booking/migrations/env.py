@@ -1,0 +1,6 @@
+"""Alembic environment of the booking service."""
+from services.booking.models import Base
+from shared.bus.tables import bus_metadata
+from shared.migrations import run_env
+
+run_env([Base.metadata, bus_metadata])

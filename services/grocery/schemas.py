@@ -1,0 +1,9 @@
+"""Request and response schemas of the grocery API."""
+from marshmallow import Schema, fields
+
+
+class SiteSchema(Schema):
+    id = fields.String()
+    slug = fields.String()
+    name = fields.String()
+    timezone = fields.String()

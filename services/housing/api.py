@@ -1,0 +1,3 @@
+"""HTTP API of the housing service."""
+
+blueprints: list = []

@@ -1,0 +1,1 @@
+"""Use cases of the housing service; no Flask here."""

@@ -1,0 +1,9 @@
+"""Use cases of the relay service; no Flask here."""
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from services.relay.models import Site
+
+
+def list_sites(session: Session) -> list[Site]:
+    return list(session.scalars(select(Site).order_by(Site.name)))

@@ -1,0 +1,1 @@
+"""Common library of every Veilleuse process: config, database, bus, errors, identity, logging, health."""

@@ -1,0 +1,148 @@
+"""Consumer loop: each event applied once (inbox), acked after commit, poison messages to `<queue>.dlq`."""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Callable
+
+import pika
+from marshmallow import ValidationError
+from sqlalchemy import insert
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
+from sqlalchemy.orm import Session
+
+from shared.bus.amqp import Backoff, Loop, connect, declare_queue
+from shared.bus.tables import inbox
+from shared.db import Database
+from shared.events import InvalidEvent, decode, utcnow
+from shared.logs import request_id_var
+
+log = logging.getLogger("veilleuse.consumer")
+
+HandlerFn = Callable[[Session, dict], None]
+REASON_HEADER = "x-veilleuse-reason"
+
+
+class PermanentFailure(Exception):
+    """The event can never be applied (its data breaks a rule): dead-letter it."""
+
+
+@dataclass
+class Outcome:
+    action: str  # "applied" | "duplicate" | "dead-lettered"
+    reason: str | None = None
+
+
+def _is_transient(exc: Exception) -> bool:
+    if isinstance(exc, OperationalError):
+        return True
+    return isinstance(exc, DBAPIError) and bool(exc.connection_invalidated)
+
+
+class Consumer(Loop):
+    """One queue `<service>.<purpose>` and the handlers of the event types bound to it."""
+
+    def __init__(self, db: Database, amqp_url: str, exchange: str, dead_letter_exchange: str,
+                 queue: str, handlers: dict[str, HandlerFn], prefetch: int = 32):
+        super().__init__()
+        self.db, self.amqp_url, self.exchange = db, amqp_url, exchange
+        self.dead_letter_exchange, self.queue, self.handlers = dead_letter_exchange, queue, handlers
+        self.prefetch = prefetch
+        self.name = f"consumer {queue}"
+
+    # -- applying one event; no broker involved, so unit tests call it directly ----------
+    def apply(self, body: bytes) -> Outcome:
+        """Apply one message body once. Raises on a transient (database) failure."""
+        try:
+            event = decode(body)
+        except InvalidEvent as exc:
+            return Outcome("dead-lettered", str(exc))
+        handler = self.handlers.get(event["type"])
+        if handler is None:
+            return Outcome("dead-lettered", f"unknown type: {event['type']!r} is not handled by {self.queue}")
+        token = request_id_var.set(event.get("correlationid"))
+        try:
+            with self.db.sessions() as session:
+                try:
+                    with session.begin():
+                        session.execute(insert(inbox).values(
+                            consumer=self.queue, event_id=event["id"], type=event["type"],
+                            received_at=utcnow()))
+                        handler(session, event)
+                except IntegrityError as exc:
+                    if self._already_applied(event["id"]):
+                        return Outcome("duplicate")
+                    return Outcome("dead-lettered", f"invalid data: breaks a database rule ({exc.orig})")
+                except ValidationError as exc:
+                    return Outcome("dead-lettered", f"invalid data: {exc.normalized_messages()}")
+                except PermanentFailure as exc:
+                    return Outcome("dead-lettered", f"invalid data: {exc}")
+            return Outcome("applied")
+        finally:
+            request_id_var.reset(token)
+
+    def _already_applied(self, event_id: str) -> bool:
+        with self.db.sessions() as session:
+            return session.execute(
+                inbox.select().where(inbox.c.consumer == self.queue, inbox.c.event_id == event_id)
+            ).first() is not None
+
+    # -- broker side ------------------------------------------------------------------------
+    def connect(self) -> pika.BlockingConnection:
+        return connect(self.amqp_url)
+
+    def declare(self, channel) -> None:
+        declare_queue(channel, self.queue, self.exchange, self.dead_letter_exchange,
+                      sorted(self.handlers))
+
+    def run_connected(self, connection) -> None:
+        channel = connection.channel()
+        channel.confirm_delivery()
+        self.declare(channel)
+        channel.basic_qos(prefetch_count=self.prefetch)
+        channel.basic_consume(self.queue, lambda ch, method, props, body:
+                              self._on_message(connection, ch, method, props, body))
+        while not self.stopping.is_set():
+            connection.process_data_events(time_limit=0.5)
+
+    def _on_message(self, connection, channel, method, props, body) -> None:
+        backoff = Backoff(first=0.5, limit=5.0)
+        while True:
+            try:
+                outcome = self.apply(body)
+                break
+            except Exception as exc:  # noqa: BLE001
+                if not _is_transient(exc):
+                    log.exception("handler failed on a message of %s; it will be redelivered", self.queue)
+                    # Requeued: quorum queues dead-letter it after the delivery limit.
+                    channel.basic_nack(method.delivery_tag, requeue=True)
+                    return
+                if self.stopping.is_set():
+                    channel.basic_nack(method.delivery_tag, requeue=True)
+                    return
+                delay = backoff.next()
+                log.warning("database unavailable while handling an event on %s; retrying in %.1fs",
+                            self.queue, delay)
+                connection.sleep(delay)
+        if outcome.action == "dead-lettered":
+            self._dead_letter(channel, method, props, body, outcome.reason or "rejected")
+            return
+        channel.basic_ack(method.delivery_tag)
+
+    def _dead_letter(self, channel, method, props, body, reason: str) -> None:
+        log.warning("dead-lettering a message of %s", self.queue,
+                    extra={"queue": self.queue, "reason": reason[:500]})
+        headers = dict(props.headers or {})
+        headers.update({REASON_HEADER: reason[:1000], "x-veilleuse-queue": self.queue,
+                        "x-original-routing-key": method.routing_key})
+        try:
+            channel.basic_publish(
+                exchange=self.dead_letter_exchange, routing_key=f"{self.queue}.dlq", body=body,
+                properties=pika.BasicProperties(
+                    headers=headers, delivery_mode=2, content_type=props.content_type,
+                    message_id=props.message_id, type=props.type))
+            channel.basic_ack(method.delivery_tag)
+        except pika.exceptions.AMQPError:
+            raise
+        except Exception:  # noqa: BLE001 - the broker's own dead-lettering still keeps it
+            channel.basic_reject(method.delivery_tag, requeue=False)
