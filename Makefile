@@ -4,7 +4,10 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cat requirements.txt | cksum | cut -d' ' -f1)
 
-.PHONY: install migrate demo run test test-unit test-integration test-e2e bench tail lint clean
+AXE := node_modules/axe-core/axe.min.js
+CHROMIUM ?= /usr/bin/chromium
+
+.PHONY: install browsers migrate demo run test test-unit test-integration test-e2e bench tail lint clean
 
 $(STAMP): requirements.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -15,6 +18,16 @@ $(STAMP): requirements.txt
 
 install: $(STAMP)
 
+# Browser tests drive Debian's Chromium (never a downloaded browser) and inject axe-core from npm.
+$(CHROMIUM):
+	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+
+$(AXE): package.json
+	npm install --no-audit --no-fund --silent
+	@touch $(AXE)
+
+browsers: $(CHROMIUM) $(AXE)
+
 migrate: install
 	$(PY) -m shared.migrations
 
@@ -24,7 +37,7 @@ demo: migrate
 run: demo
 	$(VENV)/bin/honcho start -f Procfile
 
-test: install
+test: install browsers
 	$(PY) -m pytest
 
 test-unit: install
@@ -33,7 +46,7 @@ test-unit: install
 test-integration: install
 	$(PY) -m pytest tests/integration
 
-test-e2e: install
+test-e2e: install browsers
 	$(PY) -m pytest tests/e2e
 
 tail: install
