@@ -121,7 +121,8 @@ class ApiKeys(MethodView):
         caller = auth.require_admin()
         with database().transaction() as session:
             key, secret = service.create_api_key(session, payload["name"], payload["roles"], caller.subject)
-            return {**ApiKeySchema().dump(key), "key": secret}
+            key.key = secret  # shown in this response only; never stored
+            return key
 
 
 @identity_blp.route("/api-keys/<key_id>")

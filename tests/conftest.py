@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import itertools
+import os
 
 import pytest
 
@@ -12,6 +13,9 @@ from shared.migrations import upgrade
 from tests.support.servers import ServersUnavailable, start_servers
 
 _counter = itertools.count()
+# Tests sign in far more often than people do; the limit itself is tested with its own low values.
+os.environ.setdefault("LOGIN_RATE_LIMIT_ADDRESS", "10000 per minute")
+os.environ.setdefault("LOGIN_RATE_LIMIT_ACCOUNT", "10000 per minute")
 
 
 @pytest.fixture(scope="session")
