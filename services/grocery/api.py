@@ -1,12 +1,30 @@
-"""HTTP API of the grocery service."""
+"""HTTP API of the grocery service. Views only translate HTTP to use cases."""
+from flask import Response, request
 from flask.views import MethodView
 from flask_smorest import Blueprint
+from sqlalchemy.exc import IntegrityError
 
 from services.grocery import service
-from services.grocery.schemas import SiteSchema
+from services.grocery.schemas import (CardSchema, DailyCheckResultSchema, DailyCheckSchema, HouseholdCreateSchema,
+                                      HouseholdQuerySchema, HouseholdRenewSchema, HouseholdSchema, LotCreateSchema,
+                                      LotQuerySchema, LotSchema, MovementCreateSchema, MovementSchema,
+                                      NearExpiryQuerySchema, ProductCreateSchema, ProductQuerySchema,
+                                      ProductSchema, ProductUpdateSchema, ReportQuerySchema, RulesSchema,
+                                      SaleCreateSchema, SaleSchema, SiteSchema)
+from shared.identity import current_identity, require_roles
+from shared.problems import Problem
 from shared.web import database
 
-sites = Blueprint("grocery-sites", __name__, url_prefix="/sites", description="Sites this service knows")
+STAFF = ("veilleur", "admin")
+SECURED = [{"identity": []}]
+
+sites = Blueprint("grocery-sites", __name__, url_prefix="/sites", description="Sites, their rules and reports")
+households = Blueprint("grocery-households", __name__, url_prefix="/households",
+                       description="Referred households and their eligibility")
+cards = Blueprint("grocery-cards", __name__, url_prefix="/cards", description="The cashier's view of a card")
+products = Blueprint("grocery-products", __name__, url_prefix="/products", description="Products and prices")
+lots = Blueprint("grocery-lots", __name__, url_prefix="/lots", description="Stock: lots and their movements")
+sales = Blueprint("grocery-sales", __name__, url_prefix="/sales", description="Checkout")
 
 
 @sites.route("")
@@ -18,4 +36,268 @@ class Sites(MethodView):
             return service.list_sites(session)
 
 
-blueprints = [sites]
+@sites.route("/<site>/rules")
+class SiteRules(MethodView):
+    @sites.response(200, RulesSchema)
+    @sites.doc(security=SECURED)
+    def get(self, site):
+        """The grocery rules of a site (veilleur, admin)."""
+        require_roles(*STAFF)
+        with database().transaction() as session:
+            return service.get_rules(session, site)
+
+    @sites.arguments(RulesSchema)
+    @sites.response(200, RulesSchema)
+    @sites.doc(security=SECURED)
+    def put(self, payload, site):
+        """Set the eligibility threshold, access period, monthly caps and price tiers (admin)."""
+        identity = require_roles("admin")
+        with database().transaction() as session:
+            return service.set_rules(session, site, identity.subject, **payload)
+
+
+@sites.route("/<site>/near-expiry")
+class NearExpiry(MethodView):
+    @sites.arguments(NearExpiryQuerySchema, location="query")
+    @sites.response(200, LotSchema(many=True))
+    @sites.doc(security=SECURED)
+    def get(self, query, site):
+        """Lots in stock that expire within `days` days, expired ones included (veilleur, admin)."""
+        require_roles(*STAFF)
+        with database().transaction() as session:
+            return service.near_expiry(session, site, query["days"])
+
+
+@sites.route("/<site>/daily-check")
+class DailyCheck(MethodView):
+    @sites.arguments(DailyCheckSchema)
+    @sites.response(200, DailyCheckResultSchema)
+    @sites.doc(security=SECURED)
+    def post(self, payload, site):
+        """Expire ended access periods and announce lots about to expire; the worker runs it too."""
+        require_roles(*STAFF)
+        with database().transaction() as session:
+            return service.daily_check(session, site, payload["days"])
+
+
+@sites.route("/<site>/reports/<month>")
+class MonthlyReport(MethodView):
+    @sites.arguments(ReportQuerySchema, location="query")
+    @sites.response(200)
+    @sites.doc(security=SECURED)
+    def get(self, query, site, month):
+        """Monthly report for the association: sales, donations, households served, write-offs (JSON or CSV)."""
+        require_roles(*STAFF)
+        if len(month) != 7 or month[4] != "-" or not (month[:4] + month[5:]).isdigit() \
+                or not 1 <= int(month[5:]) <= 12:
+            raise Problem(422, "Invalid input", "month: give it as YYYY-MM, e.g. 2026-11", slug="invalid-input",
+                          errors={"month": ["give it as YYYY-MM"]})
+        with database().transaction() as session:
+            report = service.monthly_report(session, site, month)
+        if query["format"] == "csv":
+            return Response(service.report_csv(report), mimetype="text/csv", headers={
+                "Content-Disposition": f'attachment; filename="grocery-{report["site_id"]}-{month}.csv"'})
+        return report
+
+
+@households.route("")
+class Households(MethodView):
+    @households.arguments(HouseholdQuerySchema, location="query")
+    @households.response(200, HouseholdSchema(many=True))
+    @households.doc(security=SECURED)
+    def get(self, query):
+        """Households of a site (veilleur, admin)."""
+        require_roles(*STAFF)
+        with database().transaction() as session:
+            return service.list_households(session, query["site"], query.get("status"))
+
+    @households.arguments(HouseholdCreateSchema)
+    @households.response(201, HouseholdSchema)
+    @households.doc(security=SECURED)
+    def post(self, payload):
+        """Register a referred household; the site's rule judges it at once (veilleur, admin)."""
+        identity = require_roles(*STAFF)
+        with database().transaction() as session:
+            return service.register_household(session, by=identity.subject, **payload)
+
+
+@households.route("/<household_id>")
+class HouseholdItem(MethodView):
+    @households.response(200, HouseholdSchema)
+    @households.doc(security=SECURED)
+    def get(self, household_id):
+        """A household and its decisions (veilleur, admin, or the household's referrer)."""
+        identity = current_identity()
+        with database().transaction() as session:
+            return service.get_household(session, household_id, identity.subject, identity.is_staff)
+
+
+@households.route("/<household_id>/renew")
+class HouseholdRenew(MethodView):
+    @households.arguments(HouseholdRenewSchema)
+    @households.response(200, HouseholdSchema)
+    @households.doc(security=SECURED)
+    def post(self, changes, household_id):
+        """Judge the household again, with new figures if given, for a new access period (veilleur, admin)."""
+        identity = require_roles(*STAFF)
+        with database().transaction() as session:
+            return service.renew_household(session, household_id, identity.subject, changes)
+
+
+@cards.route("/<card_number>")
+class Card(MethodView):
+    @cards.response(200, CardSchema)
+    @cards.doc(security=SECURED)
+    def get(self, card_number):
+        """What the till sees: card number, eligible until, budget left this month; nothing else."""
+        require_roles(*STAFF)
+        with database().transaction() as session:
+            return service.cashier_view(session, card_number)
+
+
+@products.route("")
+class Products(MethodView):
+    @products.arguments(ProductQuerySchema, location="query")
+    @products.response(200, ProductSchema(many=True))
+    def get(self, query):
+        """Products of a site (anyone); `local=true` lists the shop's local products."""
+        with database().transaction() as session:
+            return service.list_products(session, query["site"], query.get("local"))
+
+    @products.arguments(ProductCreateSchema)
+    @products.response(201, ProductSchema)
+    @products.doc(security=SECURED)
+    def post(self, payload):
+        """Add a product and its prices (admin)."""
+        require_roles("admin")
+        with database().transaction() as session:
+            return service.create_product(session, **payload)
+
+
+@products.route("/<product_id>")
+class ProductItem(MethodView):
+    @products.response(200, ProductSchema)
+    def get(self, product_id):
+        """One product (anyone)."""
+        with database().transaction() as session:
+            return service.get_product(session, product_id)
+
+    @products.arguments(ProductUpdateSchema)
+    @products.response(200, ProductSchema)
+    @products.doc(security=SECURED)
+    def patch(self, changes, product_id):
+        """Change a product or its prices (admin)."""
+        require_roles("admin")
+        with database().transaction() as session:
+            return service.update_product(session, product_id, changes)
+
+
+@products.route("/<product_id>/stock")
+class ProductStock(MethodView):
+    @products.response(200)
+    @products.doc(security=SECURED)
+    def get(self, product_id):
+        """Stock of a product: the sum of its lots, and the lots in FEFO order (veilleur, admin)."""
+        require_roles(*STAFF)
+        with database().transaction() as session:
+            report = service.stock_report(session, product_id)
+            report["lots"] = LotSchema(many=True).dump(report["lots"])
+            return report
+
+
+@lots.route("")
+class Lots(MethodView):
+    @lots.arguments(LotQuerySchema, location="query")
+    @lots.response(200, LotSchema(many=True))
+    @lots.doc(security=SECURED)
+    def get(self, query):
+        """Lots of a site in FEFO order (veilleur, admin)."""
+        require_roles(*STAFF)
+        with database().transaction() as session:
+            found = service.list_lots(session, query["site"], query.get("product_id"), query["include_empty"])
+            today = service.site_today(service.find_site(session, query["site"]))
+            return [service.lot_view(lot, today) for lot in found]
+
+    @lots.arguments(LotCreateSchema)
+    @lots.response(201, LotSchema)
+    @lots.doc(security=SECURED)
+    def post(self, payload):
+        """Take a purchase or a donation into stock as a lot (veilleur, admin)."""
+        identity = require_roles(*STAFF)
+        with database().transaction() as session:
+            lot = service.receive_lot(session, by=identity.subject, **payload)
+            return service.lot_view(lot, service.site_today(session.get(service.Site, lot.site_id)))
+
+
+@lots.route("/<lot_id>")
+class LotItem(MethodView):
+    @lots.response(200, LotSchema)
+    @lots.doc(security=SECURED)
+    def get(self, lot_id):
+        """One lot (veilleur, admin)."""
+        require_roles(*STAFF)
+        with database().transaction() as session:
+            lot = service.get_lot(session, lot_id)
+            return service.lot_view(lot, service.site_today(session.get(service.Site, lot.site_id)))
+
+
+@lots.route("/<lot_id>/movements")
+class LotMovements(MethodView):
+    @lots.response(200, MovementSchema(many=True))
+    @lots.doc(security=SECURED)
+    def get(self, lot_id):
+        """Movements of a lot; their sum is the lot's quantity (veilleur, admin)."""
+        require_roles(*STAFF)
+        with database().transaction() as session:
+            return service.list_movements(session, lot_id)
+
+    @lots.arguments(MovementCreateSchema)
+    @lots.response(201, MovementSchema)
+    @lots.doc(security=SECURED)
+    def post(self, payload, lot_id):
+        """Record a loss, an expiry write-off or an inventory correction (veilleur, admin)."""
+        identity = require_roles(*STAFF)
+        with database().transaction() as session:
+            return service.record_stock_change(session, lot_id, by=identity.subject, **payload)
+
+
+@sales.route("")
+class Sales(MethodView):
+    @sales.arguments(SaleCreateSchema)
+    @sales.response(201, SaleSchema)
+    @sales.alt_response(200, schema=SaleSchema, description="the sale already made with this Idempotency-Key")
+    @sales.doc(security=SECURED, parameters=[{
+        "in": "header", "name": "Idempotency-Key", "required": False, "schema": {"type": "string"},
+        "description": "the same key sells once: a repeat returns the first sale"}])
+    def post(self, payload):
+        """Sell: to a household at solidarity prices within its monthly budget, or in the shop (veilleur, admin)."""
+        identity = require_roles(*STAFF)
+        key = request.headers.get("Idempotency-Key") or None
+        if key is not None and not 1 <= len(key) <= 100:
+            raise Problem(422, "Invalid input", "Idempotency-Key: 1 to 100 characters", slug="invalid-input",
+                          errors={"Idempotency-Key": ["1 to 100 characters"]})
+        try:
+            with database().transaction() as session:
+                sale, created = service.sell(session, by=identity.subject, idempotency_key=key, **payload)
+                return service.with_receipt(session, sale), 201 if created else 200
+        except IntegrityError:
+            if key is None:
+                raise
+        # Two clicks at once: the other request sold first and holds the key.
+        with database().transaction() as session:
+            sale, _created = service.sell(session, by=identity.subject, idempotency_key=key, **payload)
+            return service.with_receipt(session, sale), 200
+
+
+@sales.route("/<sale_id>")
+class SaleItem(MethodView):
+    @sales.response(200, SaleSchema)
+    @sales.doc(security=SECURED)
+    def get(self, sale_id):
+        """One sale (veilleur, admin)."""
+        require_roles(*STAFF)
+        with database().transaction() as session:
+            return service.with_receipt(session, service.get_sale(session, sale_id))
+
+
+blueprints = [sites, households, cards, products, lots, sales]
