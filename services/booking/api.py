@@ -1,10 +1,19 @@
-"""HTTP API of the booking service: rooms. Views only translate HTTP to use cases."""
+"""HTTP API of the booking service. Views only translate HTTP to use cases."""
+from flask import Response
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from services.booking import service
-from services.booking.schemas import RoomCreateSchema, RoomQuerySchema, RoomSchema, RoomUpdateSchema
-from shared.identity import require_roles
+from services.booking.schemas import (AvailabilityQuerySchema, AvailabilitySchema, CalendarTokenSchema,
+                                      ClosureCreateSchema, ClosureQuerySchema, ClosureSchema, ContributionSchema,
+                                      DeclineSchema, FeedQuerySchema, FirstFreeQuerySchema, PriceAdjustmentSchema,
+                                      QuoteQuerySchema, QuoteSchema, ReservationCreateSchema,
+                                      ReservationQuerySchema, ReservationSchema,
+                                      RoomCreateSchema, RoomQuerySchema, RoomSchema, RoomUpdateSchema,
+                                      SeriesCancelSchema, SeriesCreateSchema, SeriesResultSchema, SlotSchema)
+from shared.events import utcnow
+from shared.identity import current_identity, require_roles
+from shared.problems import not_found
 from shared.web import database
 
 rooms = Blueprint("rooms", __name__, url_prefix="/rooms", description="Rooms of a site")
@@ -57,3 +66,281 @@ class RoomRetire(MethodView):
         require_roles(*STAFF)
         with database().transaction() as session:
             return service.retire_room(session, room_id)
+
+
+# -- reservations ----------------------------------------------------------------------------------
+
+reservations = Blueprint("reservations", __name__, url_prefix="/reservations",
+                         description="Reservations of rooms: request, confirm, decline, cancel, prices")
+
+
+@reservations.route("")
+class Reservations(MethodView):
+    @reservations.arguments(ReservationQuerySchema, location="query")
+    @reservations.response(200, ReservationSchema(many=True))
+    @reservations.doc(security=[{"identity": []}])
+    def get(self, query):
+        """List reservations: mine (anyone signed in), or any with filters (veilleur, admin).
+
+        `?status=requested` gives a veilleur the requests waiting for approval."""
+        identity = current_identity()
+        with database().transaction() as session:
+            return service.list_reservations(session, identity, **query)
+
+    @reservations.arguments(ReservationCreateSchema)
+    @reservations.response(201, ReservationSchema)
+    @reservations.doc(security=[{"identity": []}])
+    def post(self, payload):
+        """Request a reservation (signed in); confirmed at once or waiting for a veilleur, per the room."""
+        identity = current_identity()
+        with database().transaction() as session:
+            return service.request_reservation(session, identity, payload.pop("room"), **payload)
+
+
+@reservations.route("/<reservation_id>")
+class ReservationItem(MethodView):
+    @reservations.response(200, ReservationSchema)
+    def get(self, reservation_id):
+        """Read a reservation: all of it for its requester, organisation and veilleurs; public ones for anyone."""
+        identity = current_identity(required=False)
+        with database().transaction() as session:
+            reservation, full = service.get_reservation(session, reservation_id, identity)
+            return reservation if full else service.public_view(reservation)
+
+
+@reservations.route("/<reservation_id>/confirm")
+class ReservationConfirm(MethodView):
+    @reservations.response(200, ReservationSchema)
+    @reservations.doc(security=[{"identity": []}])
+    def post(self, reservation_id):
+        """Confirm a requested reservation (veilleur, admin)."""
+        identity = require_roles(*STAFF)
+        with database().transaction() as session:
+            return service.confirm_reservation(session, reservation_id, identity)
+
+
+@reservations.route("/<reservation_id>/decline")
+class ReservationDecline(MethodView):
+    @reservations.arguments(DeclineSchema)
+    @reservations.response(200, ReservationSchema)
+    @reservations.doc(security=[{"identity": []}])
+    def post(self, payload, reservation_id):
+        """Decline a requested reservation, with a reason (veilleur, admin)."""
+        identity = require_roles(*STAFF)
+        with database().transaction() as session:
+            return service.decline_reservation(session, reservation_id, identity, payload["reason"])
+
+
+@reservations.route("/<reservation_id>/cancel")
+class ReservationCancel(MethodView):
+    @reservations.response(200, ReservationSchema)
+    @reservations.doc(security=[{"identity": []}])
+    def post(self, reservation_id):
+        """Cancel a requested or confirmed reservation (its requester, veilleur, admin)."""
+        identity = current_identity()
+        with database().transaction() as session:
+            return service.cancel_reservation(session, reservation_id, identity)
+
+
+@reservations.route("/<reservation_id>/price")
+class ReservationPrice(MethodView):
+    @reservations.arguments(PriceAdjustmentSchema)
+    @reservations.response(200, ReservationSchema)
+    @reservations.doc(security=[{"identity": []}])
+    def post(self, payload, reservation_id):
+        """Waive (0) or reduce the price, with a reason (veilleur, admin)."""
+        identity = require_roles(*STAFF)
+        with database().transaction() as session:
+            return service.adjust_price(session, reservation_id, identity, **payload)
+
+
+@reservations.route("/<reservation_id>/contribution")
+class ReservationContribution(MethodView):
+    @reservations.arguments(ContributionSchema)
+    @reservations.response(200, ReservationSchema)
+    @reservations.doc(security=[{"identity": []}])
+    def post(self, payload, reservation_id):
+        """Record a pay-what-you-can contribution (veilleur, admin)."""
+        identity = require_roles(*STAFF)
+        with database().transaction() as session:
+            return service.record_contribution(session, reservation_id, identity, payload["amount_cents"])
+
+
+quotes = Blueprint("quotes", __name__, url_prefix="/quote", description="Prices before booking")
+
+
+@quotes.route("")
+class Quote(MethodView):
+    @quotes.arguments(QuoteQuerySchema, location="query")
+    @quotes.response(200, QuoteSchema)
+    def get(self, query):
+        """The price of a room for a time span, for the caller's organisation kind or the one given (anyone)."""
+        identity = current_identity(required=False)
+        kind = query.get("organisation_kind") or (identity.organisation_kind if identity else None)
+        with database().transaction() as session:
+            return service.quote(session, query["room"], query["starts_at"], query["ends_at"], kind)
+
+
+# -- recurring series ------------------------------------------------------------------------------
+
+series = Blueprint("series", __name__, url_prefix="/reservation-series", description="Recurring reservations")
+
+
+@series.route("")
+class SeriesCollection(MethodView):
+    @series.arguments(SeriesCreateSchema)
+    @series.response(201, SeriesResultSchema)
+    @series.doc(security=[{"identity": []}])
+    def post(self, payload):
+        """Request a recurring series; occurrences that break a rule are reported in `skipped` (signed in)."""
+        identity = current_identity()
+        recurrence = payload.pop("recurrence")
+        with database().transaction() as session:
+            return service.request_series(session, identity, payload.pop("room"), **payload, **recurrence)
+
+
+@series.route("/<series_id>")
+class SeriesItem(MethodView):
+    @series.response(200, SeriesResultSchema)
+    @series.doc(security=[{"identity": []}])
+    def get(self, series_id):
+        """A series and its occurrences (its requester, veilleur, admin)."""
+        identity = current_identity()
+        with database().transaction() as session:
+            return service.get_series(session, series_id, identity)
+
+
+@series.route("/<series_id>/cancel")
+class SeriesCancel(MethodView):
+    @series.arguments(SeriesCancelSchema)
+    @series.response(200, ReservationSchema(many=True))
+    @series.doc(security=[{"identity": []}])
+    def post(self, payload, series_id):
+        """Cancel the rest of a series, from `from` (default now); gives the cancelled occurrences."""
+        identity = current_identity()
+        with database().transaction() as session:
+            return service.cancel_series(session, series_id, identity, payload.get("starts_from"))
+
+
+# -- closures --------------------------------------------------------------------------------------
+
+closures = Blueprint("closures", __name__, url_prefix="/closures", description="Site closures")
+
+
+@closures.route("")
+class Closures(MethodView):
+    @closures.arguments(ClosureQuerySchema, location="query")
+    @closures.response(200, ClosureSchema(many=True))
+    def get(self, query):
+        """List the closures of a site (anyone)."""
+        with database().transaction() as session:
+            return service.list_closures(session, query.get("site"), query.get("starts_from"))
+
+    @closures.arguments(ClosureCreateSchema)
+    @closures.response(201, ClosureSchema)
+    @closures.doc(security=[{"identity": []}])
+    def post(self, payload):
+        """Close a site for a while: holidays, works (veilleur, admin)."""
+        require_roles(*STAFF)
+        with database().transaction() as session:
+            return service.create_closure(session, **payload)
+
+
+@closures.route("/<closure_id>")
+class ClosureItem(MethodView):
+    @closures.response(204)
+    @closures.doc(security=[{"identity": []}])
+    def delete(self, closure_id):
+        """Remove a closure (veilleur, admin)."""
+        require_roles(*STAFF)
+        with database().transaction() as session:
+            service.delete_closure(session, closure_id)
+
+
+# -- availability ----------------------------------------------------------------------------------
+
+availability = Blueprint("availability", __name__, url_prefix="/availability",
+                         description="Free and busy time of rooms")
+
+
+@availability.route("")
+class Availability(MethodView):
+    @availability.arguments(AvailabilityQuerySchema, location="query")
+    @availability.response(200, AvailabilitySchema)
+    def get(self, query):
+        """Free and busy spans of a room (`room`) or of every room of a site (`site`) (anyone)."""
+        with database().transaction() as session:
+            return service.availability(session, query["starts_from"], query["until"],
+                                        room_id=query.get("room"), site=query.get("site"))
+
+
+@availability.route("/first-free")
+class FirstFree(MethodView):
+    @availability.arguments(FirstFreeQuerySchema, location="query")
+    @availability.response(200, SlotSchema)
+    def get(self, query):
+        """The first free slot of a room, or of any fitting room of a site, for a duration (anyone)."""
+        with database().transaction() as session:
+            return service.first_free_slot(session, query.get("starts_from") or utcnow(),
+                                           query["duration_minutes"], query["attendees"],
+                                           room_id=query.get("room"), site=query.get("site"))
+
+
+# -- calendars -------------------------------------------------------------------------------------
+
+calendars = Blueprint("calendars", __name__, url_prefix="/calendars", description="iCalendar feeds")
+ICS = "text/calendar; charset=utf-8"
+
+
+def ics_response(body: bytes, name: str) -> Response:
+    return Response(body, mimetype="text/calendar", headers={
+        "Content-Type": ICS, "Content-Disposition": f'inline; filename="{name}.ics"',
+        "Cache-Control": "no-cache"})
+
+
+@calendars.route("/rooms/<room_id>.ics")
+class RoomFeed(MethodView):
+    @calendars.response(200, content_type=ICS)
+    def get(self, room_id):
+        """Public reservations of a room, as an iCalendar feed (anyone)."""
+        with database().transaction() as session:
+            room = service.get_room(session, room_id)
+            body = service.room_feed(session, room)
+        return ics_response(body, f"room-{room.id}")
+
+
+@calendars.route("/sites/<site>.ics")
+class SiteFeed(MethodView):
+    @calendars.response(200, content_type=ICS)
+    def get(self, site):
+        """Public reservations of every room of a site, as an iCalendar feed (anyone)."""
+        with database().transaction() as session:
+            found = service.find_site(session, site)
+            if found is None:
+                raise not_found("Site")
+            body = service.site_feed(session, found)
+        return ics_response(body, found.slug)
+
+
+@calendars.route("/organisations/<organisation_id>.ics")
+class OrganisationFeed(MethodView):
+    @calendars.arguments(FeedQuerySchema, location="query")
+    @calendars.response(200, content_type=ICS)
+    def get(self, query, organisation_id):
+        """An organisation's own reservations; the address holds its secret token."""
+        with database().transaction() as session:
+            body = service.organisation_feed(session, organisation_id, query.get("token"))
+        return ics_response(body, f"organisation-{organisation_id}")
+
+
+@calendars.route("/organisations/<organisation_id>/token")
+class OrganisationFeedToken(MethodView):
+    @calendars.response(201, CalendarTokenSchema)
+    @calendars.doc(security=[{"identity": []}])
+    def post(self, organisation_id):
+        """Make or rotate the secret token of the organisation's feed (its members, veilleur, admin)."""
+        identity = current_identity()
+        with database().transaction() as session:
+            token = service.rotate_calendar_token(session, identity, organisation_id)
+        return {"organisation_id": organisation_id, "token": token,
+                "feed": f"/calendars/organisations/{organisation_id}.ics?token={token}"}
