@@ -96,5 +96,7 @@ def create_app(config: dict | None = None) -> Flask:
         broker = "ok" if broker_reachable(cfg.amqp_url) else "down"
         return {"status": "ok" if broker == "ok" else "degraded", "checks": {"database": "ok", "broker": broker}}
 
+    from gateway.web import init_web
+    init_web(app)
     app.extensions["veilleuse.api"] = api
     return app

@@ -1,0 +1,32 @@
+"""The web pages served by the gateway: wiring of sessions, languages, CSRF and the page blueprints."""
+from __future__ import annotations
+
+import os
+
+from flask import Flask
+from flask_babel import Babel
+from flask_wtf.csrf import CSRFProtect
+
+from gateway.web import i18n
+
+DEV_SECRET_KEY = "veilleuse-dev-only-web-secret-change-me-in-production"
+csrf = CSRFProtect()
+
+
+def init_web(app: Flask) -> None:
+    from gateway.web.admin import admin_pages
+    from gateway.web.pages import pages
+
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = os.environ.get("WEB_SECRET_KEY", DEV_SECRET_KEY)
+    app.config.update(
+        SESSION_COOKIE_NAME="veilleuse_session", SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax",
+        # The JSON API under /api/ is for programs with Bearer tokens: only the pages check CSRF tokens.
+        WTF_CSRF_CHECK_DEFAULT=False, WTF_CSRF_TIME_LIMIT=None,
+        BABEL_DEFAULT_LOCALE="fr", BABEL_DEFAULT_TIMEZONE="Europe/Paris",
+    )
+    Babel(app, locale_selector=i18n.select_locale)
+    csrf.init_app(app)
+    i18n.install_template_helpers(app)
+    app.register_blueprint(pages)
+    app.register_blueprint(admin_pages)

@@ -1,0 +1,127 @@
+"""Helpers for the unit tests of the web pages: the gateway on SQLite, booking in-process, a form-filling client."""
+from __future__ import annotations
+
+import contextvars
+import re
+import shutil
+import tempfile
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import requests
+from requests.structures import CaseInsensitiveDict
+from werkzeug.test import Client
+
+from shared.db import Database
+from shared.migrations import upgrade
+from tests.conftest import app_for
+
+DEMO_PASSWORD = "veilleuse-demo"
+CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+class WsgiAdapter(requests.adapters.BaseAdapter):
+    """Lets the gateway's proxy reach a service's Flask app without a socket."""
+
+    def __init__(self, app):
+        super().__init__()
+        self.client = Client(app)
+
+    def send(self, request, **_kwargs):
+        url = urlsplit(request.url)
+        answer = contextvars.Context().run(lambda: self.client.open(
+            url.path, method=request.method, query_string=url.query, data=request.body,
+            headers=dict(request.headers)))
+        response = requests.Response()
+        response.status_code = answer.status_code
+        response._content = answer.get_data()
+        response.headers = CaseInsensitiveDict(dict(answer.headers))
+        response.url, response.request = request.url, request
+        return response
+
+    def close(self):
+        pass
+
+
+class DownAdapter(requests.adapters.BaseAdapter):
+    def send(self, request, **_kwargs):
+        raise requests.ConnectionError("down")
+
+    def close(self):
+        pass
+
+
+_TEMPLATES: dict[str, str] = {}
+
+
+def _seeded_files() -> dict[str, str]:
+    """The gateway and booking SQLite files with the demo data, made once (hashing passwords is slow)."""
+    if not _TEMPLATES:
+        from infra.demo_data import apply_sites, seed_booking, seed_gateway
+
+        folder = Path(tempfile.mkdtemp(prefix="web-unit-"))
+        for component in ("gateway", "booking"):
+            _TEMPLATES[component] = str(folder / f"{component}.db")
+            upgrade(component, f"sqlite:///{_TEMPLATES[component]}")
+        gateway_db, booking_db = (Database(f"sqlite:///{_TEMPLATES[c]}") for c in ("gateway", "booking"))
+        site_events = seed_gateway(gateway_db, DEMO_PASSWORD)
+        apply_sites("booking", booking_db, site_events)
+        seed_booking(booking_db)
+        gateway_db.dispose()
+        booking_db.dispose()
+    return _TEMPLATES
+
+
+def build_platform(tmp_path, monkeypatch, booking_up: bool = True):
+    """The gateway with the demo data, forwarding /api/booking to an in-process booking service."""
+    from gateway import create_app as create_gateway
+    from gateway import proxy
+    from services.booking import create_app as create_booking
+
+    databases = {}
+    for component, template in _seeded_files().items():
+        copy = tmp_path / f"{component}.db"
+        shutil.copyfile(template, copy)
+        databases[component] = Database(f"sqlite:///{copy}")
+    booking = app_for(create_booking, "booking", databases["booking"])
+    session = requests.Session()
+    session.mount("http://", WsgiAdapter(booking) if booking_up else DownAdapter())
+    monkeypatch.setattr(proxy, "http_session", lambda: session)
+    gateway = app_for(create_gateway, "gateway", databases["gateway"])
+    gateway.config["RATELIMIT_ENABLED"] = False
+    return gateway
+
+
+class Visitor:
+    """A person with a browser: follows pages, fills forms with the CSRF token of the page."""
+
+    def __init__(self, app):
+        self.app = app
+        self.client = app.test_client()
+        self.last = None
+
+    def get(self, path: str, **kwargs):
+        self.last = self.client.get(path, **kwargs)
+        return self.last
+
+    def submit(self, page: str, data: dict, action: str | None = None):
+        """Open `page`, then post `data` with its CSRF token to `action` (default: the page itself)."""
+        shown = self.client.get(page)
+        token = CSRF.search(shown.get_data(as_text=True)).group(1)
+        self.last = self.client.post(action or page, data={"csrf_token": token, **data})
+        return self.last
+
+    def sign_in(self, email: str, password: str = DEMO_PASSWORD):
+        response = self.submit("/signin", {"email": email, "password": password})
+        assert response.status_code == 302, response.get_data(as_text=True)
+        return response
+
+    def switch_language(self, lang: str, next_page: str = "/"):
+        return self.submit(next_page, {"lang": lang, "next": next_page}, action="/language")
+
+
+def text_of(response) -> str:
+    """The visible text of a page, with spaces collapsed."""
+    html = response.get_data(as_text=True)
+    html = re.sub(r"<(script|style)[^>]*>.*?</\1>", " ", html, flags=re.S)
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html)).replace("&#39;", "'").strip()
