@@ -200,7 +200,7 @@ def list_households(session: Session, site: str, status: str | None = None) -> l
 def renew_household(session: Session, household_id: str, by: str, changes: dict,
                     now: datetime | None = None) -> Household:
     household = session.scalars(select(Household).where(Household.id == household_id)
-                                .with_for_update()).first()
+                                .with_for_update(of=Household)).first()
     if household is None:
         raise not_found("Household")
     site = session.get(Site, household.site_id)
@@ -222,7 +222,7 @@ def expire_households(session: Session, site: Site, now: datetime | None = None)
     today = site_today(site, now)
     due = list(session.scalars(
         select(Household).where(Household.site_id == site.id, Household.status == "eligible",
-                                Household.eligible_until < today).with_for_update()))
+                                Household.eligible_until < today).with_for_update(of=Household)))
     for household in due:
         household.status = "expired"
         household.decisions.append(HouseholdDecision(
@@ -245,7 +245,7 @@ def _spent_this_month(session: Session, household: Household, month: str) -> int
 def _household_by_card(session: Session, card_number: str, lock: bool = False) -> Household:
     query = select(Household).where(Household.card_number == card_number.strip().upper())
     if lock:
-        query = query.with_for_update().execution_options(populate_existing=True)
+        query = query.with_for_update(of=Household).execution_options(populate_existing=True)
     household = session.scalars(query).first()
     if household is None:
         raise Problem(404, "Unknown card", f"No household has the card {card_number!r}: check the number "
@@ -411,7 +411,7 @@ def receive_lot(session: Session, product_id: str, quantity, source: str, by: st
 
 
 def _lock_lot(session: Session, lot_id: str) -> Lot:
-    lot = session.scalars(select(Lot).where(Lot.id == lot_id).with_for_update()
+    lot = session.scalars(select(Lot).where(Lot.id == lot_id).with_for_update(of=Lot)
                           .execution_options(populate_existing=True)).first()
     if lot is None:
         raise not_found("Lot")
@@ -496,7 +496,7 @@ def daily_check(session: Session, site: str, days: int = 2, now: datetime | None
     lots = list(session.scalars(select(Lot).where(
         Lot.site_id == found.id, Lot.quantity > 0, Lot.expiry_date.is_not(None),
         Lot.expiry_date <= today + timedelta(days=days), Lot.expiring_notified_at.is_(None))
-        .with_for_update()))
+        .with_for_update(of=Lot)))
     for lot in lots:
         lot.expiring_notified_at = now
         record_event(session, events.SOURCE, events.LOT_EXPIRING, {
@@ -549,7 +549,7 @@ def _allocate(session: Session, product: Product, quantity: int, lot_id: str | N
         candidates = list(session.scalars(_fefo_order(select(Lot).where(
             Lot.product_id == product.id, Lot.quantity > 0,
             or_(Lot.expiry_kind != "dlc", Lot.expiry_date >= today)))
-            .with_for_update().execution_options(populate_existing=True)))
+            .with_for_update(of=Lot).execution_options(populate_existing=True)))
     available = sum(lot.quantity for lot in candidates)
     if available < quantity:
         raise conflict("Not enough stock", f"{product.name}: only {from_base(unit, available)} {unit} "
