@@ -136,8 +136,13 @@ def rule_broken(rule: str, title: str, detail: str, field: str, status: int = 42
                    **extra)
 
 
-def bookable_room(session: Session, room_id: str) -> tuple[Room, Site]:
-    room = session.get(Room, room_id)
+def bookable_room(session: Session, room_id: str, lock: bool = False) -> tuple[Room, Site]:
+    """The room, unless unknown or retired; `lock` serializes the bookings of this room (PostgreSQL).
+
+    Without that lock, racing inserts wait on each other in the exclusion constraint and deadlock;
+    with it they queue up, and the constraint stays the guarantee if any path forgets the lock."""
+    query = select(Room).where(Room.id == room_id)
+    room = session.scalars(query.with_for_update() if lock else query).first()
     if room is None:
         raise rule_broken("unknown_room", "Unknown room", f"No room has the id {room_id!r}.", "room")
     if room.retired_at is not None:
@@ -318,7 +323,7 @@ def request_reservation(session: Session, identity: Identity, room_id: str, star
                         ends_at: datetime, attendees: int, title: str | None = None, public: bool = False,
                         now: datetime | None = None) -> Reservation:
     now = now or utcnow()
-    room, site = bookable_room(session, room_id)
+    room, site = bookable_room(session, room_id, lock=True)
     check_shape(room, starts_at, ends_at, attendees)
     return _book(session, room, site, identity, starts_at, ends_at, attendees, title, public, now)
 
@@ -473,7 +478,7 @@ def request_series(session: Session, identity: Identity, room_id: str, starts_at
                    title: str | None = None, public: bool = False, now: datetime | None = None) -> dict:
     """Book every occurrence that fits; report each one that does not, with the rule it breaks."""
     now = now or utcnow()
-    room, site = bookable_room(session, room_id)
+    room, site = bookable_room(session, room_id, lock=True)
     check_shape(room, starts_at, ends_at, attendees)
     series = ReservationSeries(id=str(uuid.uuid4()), room_id=room.id, frequency=frequency, until=until,
                                count=count, requester_id=identity.subject,
