@@ -320,3 +320,14 @@ def test_the_monthly_report_sums_sales_donations_households_and_write_offs(db):
     csv_text = service.report_csv(report)
     assert csv_text.splitlines()[0] == "section,item,unit,quantity,count,cents"
     assert "households_served,households,,,1," in csv_text
+
+
+def test_the_demo_data_sets_rules_and_stock_once(db):
+    from services.grocery.demo import DEMO_PRODUCTS, seed_grocery
+    from services.grocery.models import Product
+
+    seed_grocery(db)
+    seed_grocery(db)
+    with db.transaction() as session:
+        assert session.scalar(select(func.count(Product.id))) == len(DEMO_PRODUCTS)
+        assert service.get_rules(session, "la-coroutine").tier_percentages == {"1": 10, "2": 20, "3": 30}
