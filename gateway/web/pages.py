@@ -88,7 +88,9 @@ def site(slug: str):
         raise PageNotFound()
     site_data = require(found)
     rooms = client.get("/api/booking/rooms", query={"site": site_data["slug"]})
-    return render_template("site.html", site=site_data, rooms=rooms.body if rooms.ok else None,
+    # A site the booking service has not heard of yet simply has no rooms; an outage says so.
+    room_list = rooms.body if rooms.ok else (None if rooms.status >= 500 else [])
+    return render_template("site.html", site=site_data, rooms=room_list,
                            sections=todays_sections(site_data))
 
 
