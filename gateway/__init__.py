@@ -81,10 +81,10 @@ def create_app(config: dict | None = None) -> Flask:
     @app.get("/healthz")
     def healthz():
         report = health.aggregate(db, cfg.amqp_url)
-        if report["status"] != "ok":
+        if report["health"] != "ok":
             return problem_response({**problem_body(503, "Degraded", "Some parts of the platform are down.",
                                                     slug="degraded"), **report})
-        return report
+        return {"status": "ok", **report}
 
     @app.get("/readyz")
     def readyz():

@@ -34,7 +34,7 @@ def aggregate(db: Database, amqp_url: str) -> dict:
     services.update({name: future.result() for name, future in futures.items()})
     broker_status = "ok" if broker.result() else "down"
     healthy = broker_status == "ok" and all(s["status"] == "ok" for s in services.values())
-    return {"status": "ok" if healthy else "degraded", "services": services, "broker": broker_status}
+    return {"health": "ok" if healthy else "degraded", "services": services, "broker": broker_status}
 
 
 DOCS_PAGE = """<!doctype html>

@@ -24,7 +24,7 @@ class OutboxRelay(Loop):
         super().__init__()
         self.db, self.amqp_url, self.exchange, self.batch_size = db, amqp_url, exchange, batch_size
         self.poll_interval = poll_interval if poll_interval is not None else (
-            1.0 if db.is_postgres else 0.05)
+            1.0 if db.is_postgres else 0.2)
         self._listener = None
 
     def connect(self) -> pika.BlockingConnection:
