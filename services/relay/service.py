@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import secrets
 import uuid
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, or_, select, update
@@ -101,13 +101,12 @@ def season_dates(season_start: date, season_end: date, weekday: str) -> list[dat
 
 
 def distribution_event_data(distribution: Distribution) -> dict:
-    site = distribution.site
     return {
         "distribution_id": distribution.id, "contract_id": distribution.contract_id,
         "site_id": distribution.site_id, "producer_id": distribution.contract.producer_id,
         "sequence": distribution.sequence, "date": distribution.date.isoformat(),
-        "starts_at": local_time(distribution.starts_at, site).isoformat(),
-        "ends_at": local_time(distribution.ends_at, site).isoformat(),
+        "starts_at": distribution.starts_at.astimezone(timezone.utc).isoformat(),
+        "ends_at": distribution.ends_at.astimezone(timezone.utc).isoformat(),
     }
 
 
@@ -337,8 +336,9 @@ def move_distribution(session: Session, distribution_id: str, new_date: date | N
     starts_at, ends_at = local_window(site, day, opens, closes)
     if ends_at <= now:
         raise invalid("date", "a distribution cannot move into the past")
-    previous = {"previous_date": distribution.date.isoformat(), "previous_starts_at": old_start.isoformat(),
-                "previous_ends_at": old_end.isoformat()}
+    previous = {"previous_date": distribution.date.isoformat(),
+                "previous_starts_at": old_start.astimezone(timezone.utc).isoformat(),
+                "previous_ends_at": old_end.astimezone(timezone.utc).isoformat()}
     distribution.date, distribution.starts_at, distribution.ends_at = day, starts_at, ends_at
     distribution.unstaffed_published_at = None
     session.flush()
@@ -440,8 +440,8 @@ def check_in_delivery(session: Session, distribution_id: str, arrived: dict[str,
             "basket_id": basket.id, "distribution_id": distribution.id, "site_id": distribution.site_id,
             "account_id": basket.account_id, "distribution_date": distribution.date.isoformat(),
             "basket_kind": basket.basket_kind.name, "quantity": basket.quantity,
-            "starts_at": local_time(distribution.starts_at, distribution.site).isoformat(),
-            "ends_at": local_time(distribution.ends_at, distribution.site).isoformat(),
+            "starts_at": distribution.starts_at.astimezone(timezone.utc).isoformat(),
+            "ends_at": distribution.ends_at.astimezone(timezone.utc).isoformat(),
         }, subject=basket.id)
     return delivery_summary(session, distribution)
 
