@@ -319,6 +319,8 @@ def update_product(session: Session, product_id: str, changes: dict) -> Product:
     product = get_product(session, product_id)
     if "tier" in changes:
         _check_tier(session, product.site_id, changes["tier"])
+    if changes.get("deposit_cents") and product.unit != "piece":
+        raise invalid("deposit_cents", "a deposit is for returnable containers sold by the piece")
     for key, value in changes.items():
         if key == "monthly_limit":
             value = to_base(product.unit, value, key) if value is not None else None

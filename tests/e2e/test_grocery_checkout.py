@@ -82,10 +82,14 @@ def test_a_household_judged_eligible_shops_within_its_cap_and_is_refused_beyond_
         receive(system, veilleur, product["id"], 5)
         sale = {"site": "la-coroutine", "kind": "solidarity", "card_number": card, "payment_method": "cash",
                 "lines": [{"product_id": product["id"], "quantity": 1}]}
+        key = str(uuid.uuid4())
         first = requests.post(api(system, "/sales"), json=sale, timeout=10,
-                              headers={**veilleur, "Idempotency-Key": str(uuid.uuid4())})
+                              headers={**veilleur, "Idempotency-Key": key})
         assert first.status_code == 201, first.text
         assert first.json()["goods_cents"] == 3000 and first.json()["budget_left_cents"] == 2000
+        double_click = requests.post(api(system, "/sales"), json=sale, timeout=10,
+                                     headers={**veilleur, "Idempotency-Key": key})
+        assert double_click.status_code == 200 and double_click.json()["id"] == first.json()["id"]
 
         second = requests.post(api(system, "/sales"), json=sale, timeout=10,
                                headers={**veilleur, "Idempotency-Key": str(uuid.uuid4())})

@@ -153,6 +153,27 @@ def test_an_unclaimed_basket_on_the_bus_becomes_a_donated_lot_and_redelivery_cha
         assert session.scalar(select(func.count(Movement.id))) == 1
 
 
+def test_an_erased_referrer_account_is_forgotten_from_the_bus(pg_database, amqp_url):
+    db = prepared(pg_database)
+    with db.transaction() as session:
+        household = service.register_household(session, SITE_ID, "account-to-erase", "CCAS", 1, 60000, 30000)
+    queue = "grocery.accounts"
+    consumer = Consumer(db, amqp_url, "veilleuse.events", "veilleuse.dlx", queue, QUEUES[queue], prefetch=10)
+    event = new_event("identity.account.erased", "/veilleuse/gateway", {"account_id": "account-to-erase"})
+
+    def referrer():
+        with db.transaction() as session:
+            return service.get_household(session, household.id).referrer_account_id
+
+    with Running(consumer):
+        assert wait_until(lambda: _queue_exists(amqp_url, queue))
+        publish_raw(amqp_url, "identity.account.erased", encode(event), message_id=event["id"])
+        assert wait_until(lambda: referrer() is None)
+    with db.transaction() as session:
+        found = service.get_household(session, household.id)
+        assert found.decided_by is None and found.status == "eligible"
+
+
 def _queue_exists(amqp_url, queue):
     from shared.bus.amqp import connect
 
