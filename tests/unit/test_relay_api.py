@@ -471,3 +471,16 @@ def test_events_carry_no_contact_data_or_names(client):
     body = json.dumps(outbox_events(client.db))
     assert "Sam Secret" not in body and "06 00 00 00 00" not in body
     assert my_basket(client, VOISIN, first["id"])["pickup_code"] not in body
+
+
+def test_the_demo_data_subscribes_two_neighbours_once(client):
+    from infra.demo_data import demo_id
+    from services.relay.demo import seed_relay
+
+    seed_relay(client.db)
+    seed_relay(client.db)
+    contracts = client.get("/contracts?site=la-coroutine").json
+    assert len(contracts) == 1 and len(distributions(client, contracts[0])) == 12
+    voisin = identity_header(demo_id("account", "voisin@coroutine.test"))
+    mine = client.get("/baskets?mine=true", headers=voisin).json
+    assert len(mine) == 12 and all(b["pickup_code"] for b in mine)
