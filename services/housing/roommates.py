@@ -5,6 +5,7 @@
    and each finds the other worth at least MIN_ACCEPT points.
 2. Preferences (asymmetric): each request ranks the acceptable others by its own view of the pair
    score and keeps its best PREFERENCE_LENGTH; a pair stays only if each is on the other's list.
+   To bound the work, each request is compared with its NEIGHBOURS next arrivals only.
 3. Pairs: Irving's stable roommates algorithm (phase 1 proposals, phase 2 rotation elimination) on
    those incomplete lists. When no stable matching exists, pairs are taken greedily by the pair
    score (best mutual pair first), which is what a person would do by hand.
@@ -26,6 +27,7 @@ MAX_ARRIVAL_GAP_DAYS = 30
 MIN_ACCEPT = 40
 MERGE_MIN = 55
 PREFERENCE_LENGTH = 12
+NEIGHBOURS = 100
 MAX_GROUP = 4
 HOURS_CODE = {"quiet": 1, "late": 2, "flexible": 0}
 
@@ -113,28 +115,64 @@ def pair_score(me: Candidate, other: Candidate) -> int:
 
 
 def preference_lists(people: list[Candidate], vetoes: set[tuple[str, str]] = frozenset(),
-                     length: int = PREFERENCE_LENGTH) -> tuple[dict[str, list[str]], dict]:
-    """Each person's best acceptable others, best first, and the directed scores seen."""
-    ordered = sorted((p for p in people if p.max_roommates >= 1), key=lambda p: p.arrival)
+                     length: int = PREFERENCE_LENGTH, window: int = NEIGHBOURS) -> tuple[dict[str, list[str]], dict]:
+    """Each person's best acceptable others, best first, and the directed scores seen.
+
+    People are compared with the `window` next arrivals (within 30 days) only, which bounds the
+    work at n x window pairs however crowded a month is. The score is `pair_score`, inlined.
+    """
+    ordered = sorted((p for p in people if p.max_roommates >= 1), key=lambda p: (p.arrival, p.id))
     heaps: dict[str, list] = {p.id: [] for p in ordered}
     scores: dict[tuple[str, str], int] = {}
-    gap = MAX_ARRIVAL_GAP_DAYS
+    gap, scale = MAX_ARRIVAL_GAP_DAYS, 100 / 115
     for index, a in enumerate(ordered):
-        a_lang, a_area, a_arrival, heap_a = a.language_mask, a.area_mask, a.arrival, heaps[a.id]
-        for b in ordered[index + 1:]:
-            if b.arrival - a_arrival > gap:
+        a_id, a_lang, a_area, a_arrival, heap_a = a.id, a.language_mask, a.area_mask, a.arrival, heaps[a.id]
+        a_count, a_hours, a_smoker, a_pets, a_budget, a_stay = (a.language_count, a.hours, a.smoker, a.has_pets,
+                                                                 a.budget, a.stay_months)
+        for b in ordered[index + 1:index + 1 + window]:
+            days = b.arrival - a_arrival
+            if days > gap:
                 break
-            if not a_lang & b.language_mask:
+            common = a_lang & b.language_mask
+            if not common:
                 continue
             if a_area and b.area_mask and not a_area & b.area_mask:
                 continue
-            if (a.id, b.id) in vetoes or (b.id, a.id) in vetoes:
+            if vetoes and ((a_id, b.id) in vetoes or (b.id, a_id) in vetoes):
                 continue
-            ab, ba = pair_score(a, b), pair_score(b, a)
+            # The part both see alike.
+            both = (15 if a_area and b.area_mask else 8) + 15 * (1 - days / (gap + 1)) + 25
+            if a_hours == b.hours:
+                both += 10
+            elif a_hours == 0 or b.hours == 0:
+                both += 5
+            else:
+                both -= 10
+            both += 10 * (a_budget if a_budget < b.budget else b.budget) / max(a_budget, b.budget, 1)
+            both += 10 * (a_stay if a_stay < b.stay_months else b.stay_months) / max(a_stay, b.stay_months, 1)
+            shared = common.bit_count()
+            ab = both + 15 * min(1.0, shared / a_count)
+            ba = both + 15 * min(1.0, shared / b.language_count)
+            if a_smoker == b.smoker:
+                ab += 10
+                ba += 10
+            elif a_smoker:
+                ba -= 10
+            else:
+                ab -= 10
+            if a_pets == b.has_pets:
+                ab += 5
+                ba += 5
+            elif a_pets:
+                ba -= 5
+            else:
+                ab -= 5
+            ab = max(0, min(100, round(ab * scale)))
+            ba = max(0, min(100, round(ba * scale)))
             if ab < MIN_ACCEPT or ba < MIN_ACCEPT:
                 continue
             _push(heap_a, (ab, b.id), length)
-            _push(heaps[b.id], (ba, a.id), length)
+            _push(heaps[b.id], (ba, a_id), length)
     prefs = {}
     for pid, heap in heaps.items():
         best = sorted(heap, key=lambda item: (-item[0], item[1]))

@@ -643,7 +643,7 @@ def _free_roommate_seekers(session: Session) -> list[HousingRequest]:
 def propose_groups(session: Session) -> dict:
     """Propose groups among the requests looking for roommates and in no group yet."""
     free = _free_roommate_seekers(session)
-    vetoes = set(session.execute(select(RoommateVeto.request_id, RoommateVeto.other_request_id)).tuples())
+    vetoes = {tuple(row) for row in session.execute(select(RoommateVeto.request_id, RoommateVeto.other_request_id))}
     proposals = roommates.propose(free, vetoes)
     now = utcnow()
     for proposal in proposals:
