@@ -484,3 +484,38 @@ def test_the_demo_data_subscribes_two_neighbours_once(client):
     voisin = identity_header(demo_id("account", "voisin@coroutine.test"))
     mine = client.get("/baskets?mine=true", headers=voisin).json
     assert len(mine) == 12 and all(b["pickup_code"] for b in mine)
+
+
+def test_a_subscriber_sees_their_shares_and_veilleurs_see_a_contracts_shares(client):
+    contract = make_contract(client)
+    subscribe(client, contract, VOISIN, display_name="Sam")
+    subscribe(client, contract, ASSO, basket_kind="large", partner_account_id="third-1")
+    first = distributions(client, contract)[0]
+    client.post(f"/baskets/{my_basket(client, VOISIN, first['id'])['id']}/absence", headers=VOISIN)
+    mine = client.get("/subscriptions", headers=VOISIN).json
+    assert len(mine) == 1 and mine[0]["absences_used"] == 1 and mine[0]["absence_allowance"] == 1
+    assert mine[0]["currency"] == "EUR" and mine[0]["distributions"] == 4
+    assert [s["partner_account_id"] for s in client.get("/subscriptions", headers=THIRD).json] == ["third-1"]
+    assert client.get(f"/contracts/{contract['id']}/subscriptions", headers=VOISIN).status_code == 403
+    assert len(client.get(f"/contracts/{contract['id']}/subscriptions", headers=VEILLEUR).json) == 2
+
+
+def test_a_proxy_can_be_withdrawn_and_only_by_the_holder(client):
+    contract = make_contract(client)
+    subscribe(client, contract, VOISIN)
+    first = distributions(client, contract)[0]
+    basket = my_basket(client, VOISIN, first["id"])
+    code = client.post(f"/baskets/{basket['id']}/proxy", headers=VOISIN, json={}).json["proxy_code"]
+    assert client.delete(f"/baskets/{basket['id']}/proxy", headers=ASSO).status_code == 404
+    withdrawn = client.delete(f"/baskets/{basket['id']}/proxy", headers=VOISIN)
+    assert withdrawn.status_code == 200 and withdrawn.json["proxy"] is None
+    refused = client.post(f"/distributions/{first['id']}/collections", headers=VEILLEUR, json={"code": code})
+    assert refused.status_code == 422
+
+
+def test_a_distribution_whose_baskets_arrived_cannot_move(client):
+    contract = make_contract(client)
+    first = distributions(client, contract)[0]
+    client.post(f"/distributions/{first['id']}/delivery", headers=VEILLEUR, json={"arrived": {"small": 0}})
+    moved = client.post(f"/distributions/{first['id']}/move", headers=VEILLEUR, json={"window_opens": "17:00"})
+    assert moved.status_code == 409
