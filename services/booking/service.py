@@ -16,7 +16,7 @@ from services.booking.calendars import feed
 from services.booking.models import (ACTIVE_STATUSES, DEFAULT_APPROVAL_FOR, CalendarToken, Closure, Reservation,
                                      ReservationSeries, Room, Site)
 from services.booking.pricing import cheapest, rate_kind
-from services.booking.timespans import (describe_hours, local_day, open_spans, rfc3339, subtract,
+from services.booking.timespans import (describe_hours, local_day, open_spans, rfc3339, subtract, utc,
                                         within_opening_hours)
 from shared.bus import record_event
 from shared.events import utcnow
@@ -242,7 +242,7 @@ def quote(session: Session, room_id: str, starts_at: datetime, ends_at: datetime
         raise rule_broken("end_after_start", "End before start", "ends_at must come after starts_at.", "ends_at")
     kind = rate_kind(organisation_kind)
     price = price_for(room, kind, starts_at, ends_at)
-    return {"room_id": room.id, "site_id": site.id, "starts_at": starts_at, "ends_at": ends_at,
+    return {"room_id": room.id, "site_id": site.id, "starts_at": utc(starts_at), "ends_at": utc(ends_at),
             "minutes": duration_minutes(starts_at, ends_at), **price,
             "needs_approval": kind in (room.approval_required_for or [])}
 
@@ -290,6 +290,7 @@ def _new_reservation(room: Room, identity: Identity, starts_at: datetime, ends_a
                      series_id: str | None = None) -> Reservation:
     kind = rate_kind(identity.organisation_kind)
     price = price_for(room, kind, starts_at, ends_at)
+    starts_at, ends_at = utc(starts_at), utc(ends_at)
     return Reservation(
         id=str(uuid.uuid4()), room_id=room.id, site_id=room.site_id, series_id=series_id,
         starts_at=starts_at, ends_at=ends_at, blocked_until=ends_at + timedelta(minutes=room.buffer_minutes),
@@ -535,7 +536,7 @@ def create_closure(session: Session, site: str, starts_at: datetime, ends_at: da
     found = require_site(session, site)
     if ends_at <= starts_at:
         raise rule_broken("end_after_start", "End before start", "ends_at must come after starts_at.", "ends_at")
-    closure = Closure(id=str(uuid.uuid4()), site_id=found.id, starts_at=starts_at, ends_at=ends_at,
+    closure = Closure(id=str(uuid.uuid4()), site_id=found.id, starts_at=utc(starts_at), ends_at=utc(ends_at),
                       reason=reason, created_at=utcnow())
     session.add(closure)
     session.flush()
@@ -586,7 +587,8 @@ def room_availability(session: Session, room: Room, site: Site, starts: datetime
     return {
         "room_id": room.id, "name": room.name, "capacity": room.capacity,
         "busy": [{"starts_at": r.starts_at, "ends_at": r.blocked_until, "status": r.status} for r in busy],
-        "free": [{"starts_at": s, "ends_at": e} for s, e in subtract(open_spans(site, starts, ends, closures), taken)],
+        "free": [{"starts_at": utc(s), "ends_at": utc(e)}
+                 for s, e in subtract(open_spans(site, starts, ends, closures), taken)],
     }
 
 
@@ -604,7 +606,7 @@ def availability(session: Session, starts: datetime, ends: datetime, room_id: st
     else:
         raise invalid("room", "give a room or a site")
     closures = _closure_spans(session, found.id, starts, ends)
-    return {"site_id": found.id, "timezone": found.timezone, "from": starts, "to": ends,
+    return {"site_id": found.id, "timezone": found.timezone, "starts_from": utc(starts), "until": utc(ends),
             "closures": [{"starts_at": s, "ends_at": e} for s, e in closures],
             "rooms": [room_availability(session, room, found, starts, ends, closures) for room in rooms]}
 
@@ -651,7 +653,7 @@ def first_free_slot(session: Session, starting_from: datetime, duration: int, at
                     break
         if best is not None:
             room, slot = best
-            return {"room_id": room.id, "site_id": found.id, "starts_at": slot, "ends_at": slot + length}
+            return {"room_id": room.id, "site_id": found.id, "starts_at": utc(slot), "ends_at": utc(slot + length)}
         starts = ends
     raise Problem(404, "No free slot", f"No room is free for {duration} minutes within "
                   f"{FIRST_FREE_SEARCH_DAYS} days.", slug="no-free-slot")

@@ -51,6 +51,7 @@ def test_the_availability_of_a_site_lists_every_room_and_its_closures(client, bi
     result = client.get("/availability", query_string={"site": "la-coroutine", "from": at(day, "00:00"),
                                                        "to": at(day, "23:00")}).json
     assert {r["room_id"] for r in result["rooms"]} == {"room-1", big_room}
+    assert same(result["from"], at(day, "00:00")) and result["timezone"] == "Europe/Paris"
     assert len(result["closures"]) == 1
     for room in result["rooms"]:
         assert len(room["free"]) == 2  # 09:00-14:00 and 16:00-19:00
