@@ -89,7 +89,7 @@ class MonthlyReport(MethodView):
         """Monthly report for the association: sales, donations, households served, write-offs (JSON or CSV)."""
         require_roles(*STAFF)
         if len(month) != 7 or month[4] != "-" or not (month[:4] + month[5:]).isdigit() \
-                or not 1 <= int(month[5:]) <= 12:
+                or not 1 <= int(month[5:]) <= 12 or not 2000 <= int(month[:4]) <= 2999:
             raise Problem(422, "Invalid input", "month: give it as YYYY-MM, e.g. 2026-11", slug="invalid-input",
                           errors={"month": ["give it as YYYY-MM"]})
         with database().transaction() as session:

@@ -23,6 +23,7 @@ from shared.problems import Problem, conflict, invalid, not_found
 PAYMENT_METHODS = ("cash", "card", "cheque", "transfer", "meal_voucher")
 CARD_ALPHABET = "23456789ABCDEFGHJKMNPQRSTVWXYZ"  # no 0/O, 1/I/L, U: read aloud at the till
 REMOVALS = ("loss", "expiry_write_off")
+MAX_SALE_CENTS = 100_000_000  # far above any basket, far below the 32-bit columns
 
 
 # -- sites, dates and quantities ---------------------------------------------------------------
@@ -539,13 +540,17 @@ def _allocate(session: Session, product: Product, quantity: int, lot_id: str | N
     """Lots to take `quantity` from, locked: the given lot, or the ones that expire first (FEFO)."""
     unit = product.unit
     if lot_id:
-        lot = _lock_lot(session, lot_id)
+        lot_field = field.replace("quantity", "lot_id")
+        try:
+            lot = _lock_lot(session, lot_id)
+        except Problem:
+            raise invalid(lot_field, "no such lot") from None
         if lot.product_id != product.id:
-            raise invalid(field, "this lot holds another product")
+            raise invalid(lot_field, "this lot holds another product")
         if _dlc_passed(lot, today):
             raise Problem(422, "Expired lot", f"This lot's use-by date (DLC) was {lot.expiry_date.isoformat()}: "
                           "it can never be sold; write it off.", slug="expired-lot",
-                          errors={field: ["use-by date passed"]}, lot_id=lot.id)
+                          errors={lot_field: ["use-by date passed"]}, lot_id=lot.id)
         candidates = [lot]
     else:
         candidates = list(session.scalars(_fefo_order(select(Lot).where(
@@ -693,6 +698,8 @@ def sell(session: Session, site: str, kind: str, lines: list[dict], payment_meth
                           f"prices; {max(remaining, 0)} cents remain this month.", slug="over-monthly-budget",
                           remaining_cents=max(remaining, 0), requested_cents=goods, currency=sale.currency)
 
+    if max(goods, deposits, returned) > MAX_SALE_CENTS:
+        raise invalid("lines", f"a sale is at most {MAX_SALE_CENTS} cents: split it")
     sale.goods_cents, sale.deposit_cents, sale.deposit_returned_cents = goods, deposits, returned
     sale.amount_due_cents = goods + deposits - returned
     for product, quantity, taken in allocations:

@@ -141,3 +141,19 @@ def test_lot_movements_sum_to_the_lot_and_the_report_comes_as_csv(client):
     assert report.status_code == 200 and report.mimetype == "text/csv"
     assert client.get("/sites/mutualab/reports/2026-13", headers=VEILLEUR).status_code == 422
     assert product["id"]
+
+
+def test_odd_input_is_a_4xx_problem_never_a_500(client):
+    product = stocked_product(client, quantity=100_000, tier=None, retail_price_cents=10_000_000)
+    huge = client.post("/sales", headers=VEILLEUR, json={
+        "site": "mutualab", "kind": "shop", "payment_method": "cash",
+        "lines": [{"product_id": product["id"], "quantity": 100_000}]})
+    assert huge.status_code == 422 and "lines" in huge.get_json()["errors"]
+    no_lot = client.post("/sales", headers=VEILLEUR, json={
+        "site": "mutualab", "kind": "shop", "payment_method": "cash",
+        "lines": [{"product_id": product["id"], "quantity": 1, "lot_id": "nope"}]})
+    assert no_lot.status_code == 422 and "lines.0.lot_id" in no_lot.get_json()["errors"]
+    assert client.get("/sites/mutualab/reports/0000-01", headers=VEILLEUR).status_code == 422
+    assert client.get("/sites/nowhere/near-expiry", headers=VEILLEUR).status_code == 422
+    assert client.post("/sales", headers=VEILLEUR, data="not json",
+                       content_type="application/json").status_code == 400
