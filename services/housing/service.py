@@ -6,11 +6,12 @@ ids and non-personal fields only.
 """
 from __future__ import annotations
 
+import json
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, func, or_, select
+from sqlalchemy import Text, cast, delete, func, or_, select, text
 from sqlalchemy.orm import Session
 
 from services.housing import events, matching, roommates
@@ -25,6 +26,7 @@ from shared.problems import Problem, conflict, invalid, not_found
 REQUEST_LIFETIME = timedelta(days=60)
 EXPIRED_RETENTION = timedelta(days=30)
 ANSWERS = ("interested", "declined", "withdrawn")
+PROPOSAL_LOCK = 0x686F7573  # "hous": one roommate proposal run at a time
 
 
 @dataclass(frozen=True)
@@ -325,14 +327,24 @@ def list_reports(session: Session, offer_id: str) -> list[OfferReport]:
 
 
 # -- matching ------------------------------------------------------------------------------------
+# JSON lists are read as text and decoded once per distinct value: most offers share a few
+# language and accessibility lists, and decoding 20,000 JSON values was most of a ranking's time.
 HOME_COLUMNS = (Offer.id, Offer.kind, Offer.total_cents, Offer.available_from, Offer.available_until, Offer.area,
-                Offer.max_occupants, Offer.furnished, Offer.languages, Offer.smoking_allowed, Offer.pets_allowed,
-                Offer.hours, Offer.accessibility)
+                Offer.max_occupants, Offer.furnished, cast(Offer.languages, Text), Offer.smoking_allowed,
+                Offer.pets_allowed, Offer.hours, cast(Offer.accessibility, Text))
 
 
-def _home_of_row(row) -> matching.Home:
-    return matching.Home(row[0], row[1], row[2], row[3], row[4], row[5], row[6], row[7], frozenset(row[8] or ()),
-                         row[9], row[10], row[11], frozenset(row[12] or ()))
+def _homes_of_rows(rows) -> list[matching.Home]:
+    decoded: dict[str | None, frozenset] = {}
+
+    def codes(value):
+        found = decoded.get(value)
+        if found is None:
+            found = decoded[value] = frozenset(json.loads(value) if value else ())
+        return found
+
+    return [matching.Home(row[0], row[1], row[2], row[3], row[4], row[5], row[6], row[7], codes(row[8]),
+                          row[9], row[10], row[11], codes(row[12])) for row in rows]
 
 
 def candidate_homes(session: Session, seeker: matching.Seeker, exclude_owners=()) -> list[matching.Home]:
@@ -348,7 +360,7 @@ def candidate_homes(session: Session, seeker: matching.Seeker, exclude_owners=()
         query = query.where(Offer.kind == seeker.kind_wanted)
     if exclude_owners:
         query = query.where(Offer.owner_id.not_in(list(exclude_owners)))
-    return [_home_of_row(row) for row in session.execute(query)]
+    return _homes_of_rows(session.execute(query))
 
 
 def _matches_by_offer(session: Session, seeker_id: str) -> dict[str, Match]:
@@ -497,11 +509,15 @@ class Pair:
         return matching.hard_filter_failures(self.seeker, matching.home_of_offer(self.offer))
 
 
-def _pair(session: Session, viewer: Viewer, seeker_id: str, offer_id: str) -> Pair:
-    """The pair as the caller sees it; 404 when the caller is on neither side."""
+def _pair(session: Session, viewer: Viewer, seeker_id: str, offer_id: str, lock: bool = False) -> Pair:
+    """The pair as the caller sees it; 404 when the caller is on neither side.
+
+    `lock` takes the offer's row lock, so that two answers to the same offer (both sides saying
+    yes at once) are applied one after the other and the acceptance is seen exactly once.
+    """
     no_match = Problem(404, "No match with you", "You are on neither side of this match: you can only see, "
                        "answer or write to a match of your own request or offer.", slug="no-match")
-    offer = session.get(Offer, offer_id)
+    offer = session.get(Offer, offer_id, with_for_update=lock or None)
     if offer is None:
         raise no_match
     request = session.get(HousingRequest, seeker_id)
@@ -569,7 +585,7 @@ def answer_match(session: Session, viewer: Viewer, seeker_id: str, offer_id: str
     """Say interested, decline or withdraw; contact details are shared once both sides are interested."""
     if answer not in ANSWERS:
         raise invalid("answer", f"one of {', '.join(ANSWERS)}")
-    pair = _pair(session, viewer, seeker_id, offer_id)
+    pair = _pair(session, viewer, seeker_id, offer_id, lock=True)
     if answer == "interested":
         _require_current(pair)
     elif pair.match is None or _consent(pair.match, pair.side, pair.member_request_id)["mine"] != "interested":
@@ -610,7 +626,7 @@ def match_contact(session: Session, viewer: Viewer, seeker_id: str, offer_id: st
 
 
 def send_message(session: Session, viewer: Viewer, seeker_id: str, offer_id: str, body: str) -> Message:
-    pair = _pair(session, viewer, seeker_id, offer_id)
+    pair = _pair(session, viewer, seeker_id, offer_id, lock=True)
     if pair.match is not None and "declined" in (pair.match.seeker_answer, pair.match.host_answer):
         raise conflict("Match declined", "One side declined this match: messages are closed.")
     if pair.match is None:
@@ -641,7 +657,13 @@ def _free_roommate_seekers(session: Session) -> list[HousingRequest]:
 
 
 def propose_groups(session: Session) -> dict:
-    """Propose groups among the requests looking for roommates and in no group yet."""
+    """Propose groups among the requests looking for roommates and in no group yet.
+
+    One run at a time (the worker's round and a veilleur's request may meet): a transaction-level
+    advisory lock on PostgreSQL; SQLite serializes writers already.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": PROPOSAL_LOCK})
     free = _free_roommate_seekers(session)
     vetoes = {tuple(row) for row in session.execute(select(RoommateVeto.request_id, RoommateVeto.other_request_id))}
     proposals = roommates.propose(free, vetoes)
@@ -665,8 +687,8 @@ def group_view(session: Session, group: RoommateGroup, viewer: Viewer) -> dict:
             "members": members, "created_at": group.created_at, "formed_at": group.formed_at}
 
 
-def _my_group(session: Session, viewer: Viewer, group_id: str) -> tuple[RoommateGroup, list[str]]:
-    group = session.get(RoommateGroup, group_id)
+def _my_group(session: Session, viewer: Viewer, group_id: str, lock: bool = False) -> tuple[RoommateGroup, list[str]]:
+    group = session.get(RoommateGroup, group_id, with_for_update=lock or None)
     mine = []
     if group is not None:
         owners = dict(session.execute(select(HousingRequest.id, HousingRequest.owner_id).where(
@@ -691,8 +713,8 @@ def group_of_request(session: Session, viewer: Viewer, request_id: str) -> dict:
 
 
 def agree_to_group(session: Session, viewer: Viewer, group_id: str) -> dict:
-    """The group forms once every member agreed."""
-    group, mine = _my_group(session, viewer, group_id)
+    """The group forms once every member agreed (the group's row lock makes the last agreement count once)."""
+    group, mine = _my_group(session, viewer, group_id, lock=True)
     if group.status == "formed":
         raise conflict("Group already formed", "Every member already agreed.")
     now = utcnow()
@@ -712,7 +734,7 @@ def agree_to_group(session: Session, viewer: Viewer, group_id: str) -> dict:
 
 def leave_group(session: Session, viewer: Viewer, group_id: str) -> None:
     """Decline a proposal or leave a formed group: it dissolves, and is not proposed again."""
-    group, mine = _my_group(session, viewer, group_id)
+    group, mine = _my_group(session, viewer, group_id, lock=True)
     others = [m.request_id for m in group.members if m.request_id not in mine]
     for request_id in mine:
         for other in others:
