@@ -9,8 +9,8 @@ from services.grocery.schemas import (CardSchema, DailyCheckResultSchema, DailyC
                                       HouseholdQuerySchema, HouseholdRenewSchema, HouseholdSchema, LotCreateSchema,
                                       LotQuerySchema, LotSchema, MovementCreateSchema, MovementSchema,
                                       NearExpiryQuerySchema, ProductCreateSchema, ProductQuerySchema,
-                                      ProductSchema, ProductUpdateSchema, ReportQuerySchema, RulesSchema,
-                                      SaleCreateSchema, SaleSchema, SiteSchema)
+                                      ProductSchema, ProductUpdateSchema, MonthlyReportSchema, RulesSchema,
+                                      SaleCreateSchema, SaleSchema, SiteSchema, StockSchema)
 from shared.identity import current_identity, require_roles
 from shared.problems import Problem
 from shared.web import database
@@ -80,24 +80,36 @@ class DailyCheck(MethodView):
             return service.daily_check(session, site, payload["days"])
 
 
+def _checked_month(month: str) -> str:
+    if len(month) != 7 or month[4] != "-" or not (month[:4] + month[5:]).isdigit() \
+            or not 1 <= int(month[5:]) <= 12 or not 2000 <= int(month[:4]) <= 2999:
+        raise Problem(422, "Invalid input", "month: give it as YYYY-MM, e.g. 2026-11", slug="invalid-input",
+                      errors={"month": ["give it as YYYY-MM"]})
+    return month
+
+
 @sites.route("/<site>/reports/<month>")
 class MonthlyReport(MethodView):
-    @sites.arguments(ReportQuerySchema, location="query")
-    @sites.response(200)
+    @sites.response(200, MonthlyReportSchema)
     @sites.doc(security=SECURED)
-    def get(self, query, site, month):
-        """Monthly report for the association: sales, donations, households served, write-offs (JSON or CSV)."""
+    def get(self, site, month):
+        """Monthly report for the association: sales, donations, households served, write-offs (veilleur, admin)."""
         require_roles(*STAFF)
-        if len(month) != 7 or month[4] != "-" or not (month[:4] + month[5:]).isdigit() \
-                or not 1 <= int(month[5:]) <= 12 or not 2000 <= int(month[:4]) <= 2999:
-            raise Problem(422, "Invalid input", "month: give it as YYYY-MM, e.g. 2026-11", slug="invalid-input",
-                          errors={"month": ["give it as YYYY-MM"]})
         with database().transaction() as session:
-            report = service.monthly_report(session, site, month)
-        if query["format"] == "csv":
-            return Response(service.report_csv(report), mimetype="text/csv", headers={
-                "Content-Disposition": f'attachment; filename="grocery-{report["site_id"]}-{month}.csv"'})
-        return report
+            return service.monthly_report(session, site, _checked_month(month))
+
+
+@sites.route("/<site>/reports/<month>/csv")
+class MonthlyReportCsv(MethodView):
+    @sites.response(200, {"type": "string"}, content_type="text/csv", description="one row per figure")
+    @sites.doc(security=SECURED)
+    def get(self, site, month):
+        """The monthly report as CSV: section, item, unit, quantity, count, cents (veilleur, admin)."""
+        require_roles(*STAFF)
+        with database().transaction() as session:
+            report = service.monthly_report(session, site, _checked_month(month))
+        return Response(service.report_csv(report), mimetype="text/csv", headers={
+            "Content-Disposition": f'attachment; filename="grocery-{report["site_id"]}-{month}.csv"'})
 
 
 @households.route("")
@@ -194,15 +206,13 @@ class ProductItem(MethodView):
 
 @products.route("/<product_id>/stock")
 class ProductStock(MethodView):
-    @products.response(200)
+    @products.response(200, StockSchema)
     @products.doc(security=SECURED)
     def get(self, product_id):
         """Stock of a product: the sum of its lots, and the lots in FEFO order (veilleur, admin)."""
         require_roles(*STAFF)
         with database().transaction() as session:
-            report = service.stock_report(session, product_id)
-            report["lots"] = LotSchema(many=True).dump(report["lots"])
-            return report
+            return service.stock_report(session, product_id)
 
 
 @lots.route("")
@@ -301,3 +311,16 @@ class SaleItem(MethodView):
 
 
 blueprints = [sites, households, cards, products, lots, sales]
+
+
+def _refuse_nul_characters():
+    """PostgreSQL cannot compare text holding NUL: such a path, query or key is bad input, not a 500."""
+    values = [*(request.view_args or {}).values(), *request.args.values(),
+              request.headers.get("Idempotency-Key", "")]
+    if any("\x00" in str(value) for value in values):
+        raise Problem(422, "Invalid input", "The path, query or Idempotency-Key holds a NUL character.",
+                      slug="invalid-input", errors={"path": ["must not contain NUL characters"]})
+
+
+for _blueprint in blueprints:
+    _blueprint.before_request(_refuse_nul_characters)

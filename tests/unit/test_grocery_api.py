@@ -137,7 +137,7 @@ def test_lot_movements_sum_to_the_lot_and_the_report_comes_as_csv(client):
     movements = client.get(f"/lots/{lots[0]['id']}/movements", headers=VEILLEUR).get_json()
     assert sum(m["quantity"] for m in movements) == 4
     assert client.get(f"/lots/{lots[0]['id']}", headers=VEILLEUR).get_json()["quantity"] == 4
-    report = client.get("/sites/mutualab/reports/2026-11", query_string={"format": "csv"}, headers=VEILLEUR)
+    report = client.get("/sites/mutualab/reports/2026-11/csv", headers=VEILLEUR)
     assert report.status_code == 200 and report.mimetype == "text/csv"
     assert client.get("/sites/mutualab/reports/2026-13", headers=VEILLEUR).status_code == 422
     assert product["id"]
@@ -157,3 +157,14 @@ def test_odd_input_is_a_4xx_problem_never_a_500(client):
     assert client.get("/sites/nowhere/near-expiry", headers=VEILLEUR).status_code == 422
     assert client.post("/sales", headers=VEILLEUR, data="not json",
                        content_type="application/json").status_code == 400
+    assert client.get("/products", query_string={"site": "mutual\x00ab"}).status_code == 422
+    nul = client.post("/products", headers=ADMIN, json={
+        "site": "mutualab", "name": "Pâ\x00tes", "category": "épicerie", "unit": "piece", "retail_price_cents": 1})
+    assert nul.status_code == 422 and "name" in nul.get_json()["errors"]
+
+
+def test_the_monthly_report_is_json_or_csv_and_the_spec_documents_both(client):
+    report = client.get("/sites/mutualab/reports/2026-11", headers=VEILLEUR)
+    assert report.status_code == 200 and report.get_json()["households_served"] == 0
+    spec = client.get("/openapi.json").get_json()
+    assert "text/csv" in spec["paths"]["/sites/{site}/reports/{month}/csv"]["get"]["responses"]["200"]["content"]
