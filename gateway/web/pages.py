@@ -71,7 +71,8 @@ def _csrf_failed(exc):
 def switch_language():
     chosen = request.form.get("lang", "")
     if chosen in LANGUAGES:
-        session["lang"] = chosen
+        # A language picked with the switch wins over the account's preference at the next sign-in.
+        session.update(lang=chosen, lang_chosen=True)
     return redirect(safe_next(request.form.get("next"), url_for("pages.home")))
 
 
@@ -97,10 +98,11 @@ def site(slug: str):
 # -- signing in and out ------------------------------------------------------------------------
 def open_session(token: str) -> dict:
     account = require(client.get("/api/accounts/me", token=token))
+    chosen = session.get("lang") if session.get("lang_chosen") else None
     session.clear()
     session.update(token=token, account_id=account["id"], name=account["display_name"],
-                   roles=list(account.get("roles") or ()), lang=account.get("language") or "fr",
-                   organisation=(account.get("organisation") or {}).get("name"))
+                   roles=list(account.get("roles") or ()), lang=chosen or account.get("language") or "fr",
+                   lang_chosen=bool(chosen), organisation=(account.get("organisation") or {}).get("name"))
     return account
 
 
@@ -144,10 +146,10 @@ def sign_up():
 
 @pages.post("/signout")
 def sign_out():
-    language = session.get("lang")
+    language, chosen = session.get("lang"), session.get("lang_chosen")
     session.clear()
     if language:
-        session["lang"] = language
+        session.update(lang=language, lang_chosen=bool(chosen))
     flash(gettext("You are signed out."), "success")
     return redirect(url_for("pages.home"))
 
@@ -164,7 +166,7 @@ def account():
         form = FormState({name: request.form.get(name, "").strip() for name in ("display_name", "language")})
         result = client.patch("/api/accounts/me", form.values)
         if result.ok:
-            session.update(name=result.body["display_name"], lang=result.body["language"])
+            session.update(name=result.body["display_name"], lang=result.body["language"], lang_chosen=False)
             flash(gettext("Your changes are saved."), "success")
             return redirect(url_for("pages.account"))
         form.take_problem(result, fields=("display_name", "language"))

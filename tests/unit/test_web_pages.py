@@ -183,3 +183,9 @@ def test_deleting_my_account_needs_the_box_ticked_then_forgets_me(visitor):
     assert "Votre compte est supprimé" in text_of(visitor.get("/"))
     again = visitor.submit("/signin", {"email": "voisin@coroutine.test", "password": "veilleuse-demo"})
     assert again.status_code == 401
+
+
+def test_a_language_picked_before_signing_in_wins_over_the_accounts(visitor):
+    visitor.switch_language("en", "/signin")
+    visitor.sign_in("voisin@coroutine.test")
+    assert '<html lang="en">' in visitor.get("/account").get_data(as_text=True)

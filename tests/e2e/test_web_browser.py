@@ -1,0 +1,91 @@
+"""The pages in Chromium, in French, in English and on a 375 px phone, with axe-core on every page."""
+import pytest
+import requests
+
+from tests.e2e.web_support import T, VARIANTS, Person, launch
+
+pytest.importorskip("playwright")
+from playwright.sync_api import sync_playwright  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def browser():
+    with sync_playwright() as playwright:
+        chromium = launch(playwright)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture(params=list(VARIANTS))
+def person(request, browser, system):
+    variant = VARIANTS[request.param]
+    # Playwright injects axe-core as an inline script, which the gateway's CSP forbids to pages.
+    context = browser.new_context(viewport=variant["viewport"], bypass_csp=True, locale=variant["lang"])
+    page = context.new_page()
+    page.set_default_timeout(15000)
+    yield Person(page, system.base_url, variant["lang"], variant["viewport"]["width"])
+    context.close()
+
+
+def test_a_newcomer_finds_a_place_signs_up_and_deletes_the_account(person, request):
+    t = T[person.lang]
+    suffix = request.node.callspec.id
+    person.goto("/")
+    person.use_language()
+    person.click("La Coroutine", role="link")
+    text = person.text()
+    assert "8 rue Molière, 59800 Lille" in text and t["hours"] in text and t["monday"] in text
+    assert "Salle de réunion" in text and t["people"] in text
+
+    person.goto("/signup")
+    person.fill(t["name"], "Awa")
+    person.fill(t["email"], f"awa-{suffix}@example.test")
+    person.fill(t["password"], "court")
+    person.click(t["sign_up"])
+    assert t["short_password"] in person.field_error(t["password"])
+    person.fill(t["password"], "un mot de passe assez long")
+    person.click(t["sign_up"])
+    assert t["ready"] in person.text() and f"awa-{suffix}@example.test" in person.text()
+
+    person.page.get_by_label(t["confirm_delete"]).check()
+    person.click(t["delete"])
+    assert t["deleted"] in person.text()
+    person.sign_in(f"awa-{suffix}@example.test", "un mot de passe assez long")
+    assert t["wrong"] in person.text()
+    assert len(person.checked) >= 8
+
+
+def test_a_veilleur_adds_a_room_then_retires_it_and_an_admin_creates_an_api_key(person, request, system):
+    t = T[person.lang]
+    suffix = request.node.callspec.id
+    person.goto("/")
+    person.use_language()
+    person.sign_in("admin@coroutine.test")
+    person.goto("/admin/rooms?site=la-coroutine")
+    person.click(t["add_room"], role="link")
+    person.field(t["place"]).select_option("la-coroutine")
+    person.fill(t["room_name"], f"Atelier {suffix}")
+    person.fill(t["capacity"], "5000")
+    person.click(t["save"])
+    assert t["capacity_error"] in person.field_error(t["capacity"])
+    person.fill(t["capacity"], "6")
+    person.page.locator("#f-rates-company-hour").fill("2,50")
+    person.click(t["save"])
+    assert t["created_room"].format(suffix) in person.text()
+    rooms = requests.get(system.url("/api/booking/rooms"), params={"site": "la-coroutine"}, timeout=10).json()
+    room = next(r for r in rooms if r["name"] == f"Atelier {suffix}")
+    assert room["rates"]["company"]["hour"] == 250
+    person.click(t["retire"].format(suffix))
+    assert t["retired"] in person.text()
+
+    person.goto("/admin/api-keys")
+    person.fill(t["key_name"], f"Programme {suffix}")
+    person.click(t["create_key"])
+    assert t["shown_once"] in person.text()
+    key = person.page.locator("#new-key").inner_text()
+    assert requests.get(system.url("/api/api-keys"), headers={"Authorization": f"Bearer {key}"},
+                        timeout=10).status_code == 403
+    person.click(t["revoke"].format(suffix))
+    assert t["revoked"] in person.text()
+    assert requests.get(system.url("/api/api-keys"), headers={"Authorization": f"Bearer {key}"},
+                        timeout=10).status_code == 401
