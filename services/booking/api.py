@@ -290,6 +290,9 @@ class FirstFree(MethodView):
 
 calendars = Blueprint("calendars", __name__, url_prefix="/calendars", description="iCalendar feeds")
 ICS = "text/calendar; charset=utf-8"
+FEED_RESPONSE = {"200": {"description": "an RFC 5545 calendar",
+                         "content": {"text/calendar": {"schema": {"type": "string"}}}},
+                 "404": {"description": "unknown room, site, organisation or token"}}
 
 
 def ics_response(body: bytes, name: str) -> Response:
@@ -300,7 +303,7 @@ def ics_response(body: bytes, name: str) -> Response:
 
 @calendars.route("/rooms/<room_id>.ics")
 class RoomFeed(MethodView):
-    @calendars.response(200, content_type=ICS)
+    @calendars.doc(responses=FEED_RESPONSE)
     def get(self, room_id):
         """Public reservations of a room, as an iCalendar feed (anyone)."""
         with database().transaction() as session:
@@ -311,7 +314,7 @@ class RoomFeed(MethodView):
 
 @calendars.route("/sites/<site>.ics")
 class SiteFeed(MethodView):
-    @calendars.response(200, content_type=ICS)
+    @calendars.doc(responses=FEED_RESPONSE)
     def get(self, site):
         """Public reservations of every room of a site, as an iCalendar feed (anyone)."""
         with database().transaction() as session:
@@ -325,7 +328,7 @@ class SiteFeed(MethodView):
 @calendars.route("/organisations/<organisation_id>.ics")
 class OrganisationFeed(MethodView):
     @calendars.arguments(FeedQuerySchema, location="query")
-    @calendars.response(200, content_type=ICS)
+    @calendars.doc(responses=FEED_RESPONSE)
     def get(self, query, organisation_id):
         """An organisation's own reservations; the address holds its secret token."""
         with database().transaction() as session:

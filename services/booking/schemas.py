@@ -248,6 +248,8 @@ class ClosureSchema(Schema):
     starts_at = fields.DateTime()
     ends_at = fields.DateTime()
     reason = fields.String()
+    affected_reservations = fields.List(fields.String(), metadata={
+        "description": "when created: active reservations during the closure, left for a veilleur to handle"})
 
 
 class ClosureQuerySchema(Schema):

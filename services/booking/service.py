@@ -540,6 +540,11 @@ def create_closure(session: Session, site: str, starts_at: datetime, ends_at: da
                       reason=reason, created_at=utcnow())
     session.add(closure)
     session.flush()
+    # Existing reservations are left as they are: a veilleur decides to move or cancel each one.
+    closure.affected_reservations = list(session.scalars(select(Reservation.id).where(
+        Reservation.site_id == found.id, Reservation.status.in_(ACTIVE_STATUSES),
+        Reservation.starts_at < closure.ends_at, Reservation.ends_at > closure.starts_at)
+        .order_by(Reservation.starts_at)))
     return closure
 
 

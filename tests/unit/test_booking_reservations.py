@@ -216,8 +216,11 @@ def test_a_closure_blocks_bookings_and_is_managed_by_veilleurs(client):
     body = {"site": "la-coroutine", "starts_at": at(day, "00:00"), "ends_at": at(day + timedelta(days=1), "00:00"),
             "reason": "Travaux"}
     assert client.post("/closures", json=body, headers=ASSO).status_code == 403
+    earlier = book(client, headers=NEIGHBOUR, start="15:00", end="16:00").json
     closure = client.post("/closures", json=body, headers=VEILLEUR)
     assert closure.status_code == 201
+    assert closure.json["affected_reservations"] == [earlier["id"]]
+    client.post(f"/reservations/{earlier['id']}/cancel", headers=VEILLEUR)
     refused = book(client)
     assert refused.status_code == 422 and refused.json["rule"] == "closure"
     assert refused.json["closure"]["reason"] == "Travaux"
