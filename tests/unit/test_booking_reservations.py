@@ -316,3 +316,13 @@ def test_the_erasure_of_an_account_keeps_the_slot_and_drops_personal_fields(clie
         assert row.requester_id is None and row.title is None and row.erased_at is not None
         assert row.status == "requested"
     assert book(client, headers=COMPANY).status_code == 409
+
+
+def test_the_worker_consumes_every_event_type_booking_declares():
+    from services.booking import events
+    from services.booking.worker import QUEUES
+
+    handled = {type_: queue for queue, handlers in QUEUES.items() for type_ in handlers}
+    assert set(handled) == set(events.CONSUMED)
+    assert handled["identity.account.erased"] == "booking.identity"
+    assert handled["platform.site.created"] == "booking.sites"
