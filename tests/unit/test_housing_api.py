@@ -270,3 +270,23 @@ def test_vocabulary_lists_iso_639_1_languages_and_areas(client):
     vocab = client.get("/vocabulary").get_json()
     assert vocab["languages"]["es"] == "Spanish" and len(vocab["languages"]) >= 183
     assert "wazemmes" in vocab["areas"]
+
+
+def test_a_formed_group_shares_contacts_with_a_host_only_when_every_member_and_the_host_agree(client):
+    people = [identity_header(f"newcomer-{n}") for n in range(2)]
+    requests = [post_request(client, headers=h, max_roommates=1, contact_email=f"n{n}@example.test")
+                for n, h in enumerate(people)]
+    client.post("/groups/proposals", headers=VEILLEUR)
+    group = client.get(f"/requests/{requests[0]['id']}/group", headers=people[0]).get_json()
+    for headers in people:
+        client.post(f"/groups/{group['id']}/agree", headers=headers)
+    flat = published_offer(client, kind="whole_flat", rent_cents=80_000, deposit_cents=0, max_occupants=2)
+    path = f"/matches/{group['id']}/{flat['id']}"
+    client.post(f"{path}/interest", headers=HOST)
+    first = client.post(f"{path}/interest", headers=people[0]).get_json()
+    assert first["consent"] == {"mine": "interested", "theirs": "interested", "mutual": False}
+    assert client.get(f"{path}/contact", headers=HOST).status_code == 403
+    client.post(f"{path}/interest", headers=people[1])
+    contacts = client.get(f"{path}/contact", headers=HOST).get_json()
+    assert sorted(c["contact_email"] for c in contacts) == ["n0@example.test", "n1@example.test"]
+    assert client.get(f"{path}/contact", headers=people[1]).get_json()[0]["contact_email"] == "host@example.test"
