@@ -74,3 +74,28 @@ def test_events_carry_no_contact_details_or_free_text(sqlite_database):
     text = " ".join(bodies)
     for secret in ("@example.test", "+33", "musique", "fête", "newcomer", "host"):
         assert secret not in text
+
+
+def test_the_housekeeping_round_expires_purges_and_proposes(sqlite_database):
+    from datetime import timedelta
+
+    from services.housing.worker import Housekeeping
+    from shared.events import utcnow
+
+    db = sqlite_database("housing")
+    long_ago = utcnow() - timedelta(days=100)
+    with db.transaction() as session:
+        old = service.create_request(session, "old", now=long_ago, **load(request_body()))
+        stale = service.create_request(session, "stale", now=utcnow() - timedelta(days=61), **load(request_body()))
+        for person in ("a", "b"):
+            service.create_request(session, person, **load(request_body(max_roommates=1)))
+        old.status, old.expired_at = "expired", long_ago + timedelta(days=60)
+        stale_id, old_id = stale.id, old.id
+    done = Housekeeping(db, interval=300).run_once()
+    assert done == {"expire_requests": 1, "purge_expired_requests": 1,
+                    "propose_groups": {"proposed": 1, "considered": 2}}
+    with db.transaction() as session:
+        assert session.get(HousingRequest, old_id) is None
+        assert session.get(HousingRequest, stale_id).status == "expired"
+        types = [row.type for row in session.execute(select(outbox.c.type))]
+    assert types.count("housing.request.expired") == 1
