@@ -94,9 +94,10 @@ def request_event_data(request: HousingRequest) -> dict:
             "expires_at": request.expires_at.isoformat()}
 
 
-def create_request(session: Session, owner_id: str, now: datetime | None = None, **data) -> HousingRequest:
+def create_request(session: Session, owner_id: str, now: datetime | None = None, request_id: str | None = None,
+                   **data) -> HousingRequest:
     now = now or utcnow()
-    request = HousingRequest(id=str(uuid.uuid4()), owner_id=owner_id, status="active", created_at=now,
+    request = HousingRequest(id=request_id or str(uuid.uuid4()), owner_id=owner_id, status="active", created_at=now,
                              updated_at=now, expires_at=now + REQUEST_LIFETIME, **data)
     _check_contact(request)
     session.add(request)
@@ -193,9 +194,9 @@ def _check_offer_rules(offer: Offer) -> None:
     _check_contact(offer)
 
 
-def create_offer(session: Session, owner_id: str, **data) -> Offer:
+def create_offer(session: Session, owner_id: str, offer_id: str | None = None, **data) -> Offer:
     now = utcnow()
-    offer = Offer(id=str(uuid.uuid4()), owner_id=owner_id, status="pending", created_at=now, updated_at=now,
+    offer = Offer(id=offer_id or str(uuid.uuid4()), owner_id=owner_id, status="pending", created_at=now, updated_at=now,
                   total_cents=data["rent_cents"] + data.get("charges_cents", 0), **data)
     _check_offer_rules(offer)
     session.add(offer)

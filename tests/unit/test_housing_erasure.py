@@ -99,3 +99,17 @@ def test_the_housekeeping_round_expires_purges_and_proposes(sqlite_database):
         assert session.get(HousingRequest, stale_id).status == "expired"
         types = [row.type for row in session.execute(select(outbox.c.type))]
     assert types.count("housing.request.expired") == 1
+
+
+def test_demo_data_can_be_seeded_twice_and_the_demo_room_matches_the_demo_request(sqlite_database):
+    from infra.demo_data import demo_id
+    from services.housing.demo import seed_housing
+
+    db = sqlite_database("housing")
+    seed_housing(db)
+    seed_housing(db)
+    with db.transaction() as session:
+        assert session.scalar(select(func.count()).select_from(Offer)) == 2
+        ranked = service.matches_for_request(session, Viewer(demo_id("account", "voisin@coroutine.test")),
+                                             demo_id("housing-request", "voisin"))
+        assert [m["offer_id"] for m in ranked] == [demo_id("housing-offer", "wazemmes-room")]
