@@ -630,6 +630,9 @@ def send_message(session: Session, viewer: Viewer, seeker_id: str, offer_id: str
     pair = _pair(session, viewer, seeker_id, offer_id, lock=True)
     if pair.match is not None and "declined" in (pair.match.seeker_answer, pair.match.host_answer):
         raise conflict("Match declined", "One side declined this match: messages are closed.")
+    if pair.offer.status != "published":
+        raise conflict("Offer under review", "This offer is being reviewed again (it was reported or changed): "
+                       "messages wait until a veilleur publishes it.")
     if pair.match is None:
         _require_current(pair)
     match = _ensure_match(session, pair)

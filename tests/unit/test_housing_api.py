@@ -290,3 +290,18 @@ def test_a_formed_group_shares_contacts_with_a_host_only_when_every_member_and_t
     contacts = client.get(f"{path}/contact", headers=HOST).get_json()
     assert sorted(c["contact_email"] for c in contacts) == ["n0@example.test", "n1@example.test"]
     assert client.get(f"{path}/contact", headers=people[1]).get_json()[0]["contact_email"] == "host@example.test"
+
+
+def test_a_reported_offer_stops_taking_messages_and_interest_until_published_again(client):
+    request = post_request(client)
+    offer = published_offer(client)
+    path = f"/matches/{request['id']}/{offer['id']}"
+    assert client.post(f"{path}/messages", json={"body": "Bonjour"}, headers=NEWCOMER).status_code == 201
+    client.post(f"/offers/{offer['id']}/reports", json={"reason": "scam", "comment": "asks for a wire transfer"},
+                headers=STRANGER)
+    blocked = client.post(f"{path}/messages", json={"body": "Encore moi"}, headers=NEWCOMER)
+    assert blocked.status_code == 409 and blocked.get_json()["title"] == "Offer under review"
+    assert client.post(f"{path}/interest", headers=NEWCOMER).status_code == 409
+    assert client.get(f"/requests/{request['id']}/matches", headers=NEWCOMER).get_json() == []
+    client.post(f"/offers/{offer['id']}/publish", headers=VEILLEUR)
+    assert client.post(f"{path}/messages", json={"body": "Encore moi"}, headers=NEWCOMER).status_code == 201
