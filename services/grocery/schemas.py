@@ -25,8 +25,19 @@ def Cents(minimum: int = 0, maximum: int = MAX_CENTS, **kwargs) -> fields.Intege
                           error_messages={"invalid": CENTS_MESSAGE}, **kwargs)
 
 
+def quantity_range(minimum_exclusive: bool = True):
+    """0 < q (or 0 <= q) <= 100000; a plain function, so that the OpenAPI bounds stay numbers."""
+
+    def check(value):
+        if value > 100_000 or value < 0 or (minimum_exclusive and value == 0):
+            raise ValidationError("give a quantity " + ("above 0" if minimum_exclusive else "of 0 or more")
+                                  + " and at most 100000")
+
+    return check
+
+
 def Quantity(description: str = "", **kwargs) -> fields.Decimal:
-    return fields.Decimal(allow_nan=False, validate=validate.Range(0, 100_000, min_inclusive=False),
+    return fields.Decimal(allow_nan=False, validate=quantity_range(),
                           metadata={"description": (description + "; " if description else "")
                                     + "in the product's unit: whole pieces, or kg / l with up to 3 decimals"},
                           **kwargs)
@@ -137,7 +148,7 @@ class ProductCreateSchema(Schema):
     deposit_cents = Cents(0, 10_000, load_default=0, metadata={"description": "deposit per returnable piece"})
     monthly_limit = Quantity(load_default=None, allow_none=True)
     low_stock_threshold = fields.Decimal(allow_nan=False, load_default=None, allow_none=True,
-                                         validate=validate.Range(0, 100_000))
+                                         validate=quantity_range(False))
 
 
 class ProductUpdateSchema(Schema):
@@ -148,7 +159,7 @@ class ProductUpdateSchema(Schema):
     local = fields.Boolean()
     deposit_cents = Cents(0, 10_000)
     monthly_limit = Quantity(allow_none=True)
-    low_stock_threshold = fields.Decimal(allow_nan=False, validate=validate.Range(0, 100_000))
+    low_stock_threshold = fields.Decimal(allow_nan=False, validate=quantity_range(False))
 
     @validates_schema
     def _not_empty(self, data, **_kwargs):
@@ -240,7 +251,7 @@ class MovementCreateSchema(Schema):
     kind = Text(required=True, validate=validate.OneOf(["loss", "expiry_write_off",
                                                                 "inventory_correction"]))
     quantity = Quantity("taken out, for a loss or an expiry write-off")
-    counted = fields.Decimal(allow_nan=False, validate=validate.Range(0, 100_000),
+    counted = fields.Decimal(allow_nan=False, validate=quantity_range(False),
                              metadata={"description": "counted on the shelf, for an inventory correction"})
     reason = Text(load_default="", validate=validate.Length(max=200))
 
