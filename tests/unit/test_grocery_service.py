@@ -331,3 +331,14 @@ def test_the_demo_data_sets_rules_and_stock_once(db):
     with db.transaction() as session:
         assert session.scalar(select(func.count(Product.id))) == len(DEMO_PRODUCTS)
         assert service.get_rules(session, "la-coroutine").tier_percentages == {"1": 10, "2": 20, "3": 30}
+
+
+def test_the_worker_daily_check_covers_every_site(db):
+    from services.grocery.worker import QUEUES, run_daily_checks
+
+    rice = product(db)
+    lot(db, rice.id, 1, date.today() + timedelta(days=1), "dlc", now=datetime.now(timezone.utc))
+    assert run_daily_checks(db) == 1
+    assert len(events_of(db, "grocery.lot.expiring")) == 1
+    assert set(QUEUES) == {"grocery.sites", "grocery.donations", "grocery.accounts"}
+    assert "relay.basket.unclaimed" in QUEUES["grocery.donations"]
