@@ -11,11 +11,14 @@ from gateway.web import i18n
 
 DEV_SECRET_KEY = "veilleuse-dev-only-web-secret-change-me-in-production"
 csrf = CSRFProtect()
+# Blueprints of pages: their POST forms must carry a CSRF token.
+PAGE_BLUEPRINTS = {"pages", "admin", "relay"}
 
 
 def init_web(app: Flask) -> None:
     from gateway.web.admin import admin_pages
     from gateway.web.pages import pages
+    from gateway.web.relay import relay_pages
 
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = os.environ.get("WEB_SECRET_KEY", DEV_SECRET_KEY)
@@ -30,3 +33,4 @@ def init_web(app: Flask) -> None:
     i18n.install_template_helpers(app)
     app.register_blueprint(pages)
     app.register_blueprint(admin_pages)
+    app.register_blueprint(relay_pages)

@@ -38,6 +38,24 @@ def when(value: str | datetime | None, fmt: str = "medium") -> str:
     return format_datetime(moment, fmt)
 
 
+def day(value: str | datetime | None, fmt: str = "full") -> str:
+    """The date of an RFC 3339 time, in Europe/Paris: jeudi 26 novembre 2026."""
+    from flask_babel import format_date
+
+    if not value:
+        return ""
+    moment = datetime.fromisoformat(value) if isinstance(value, str) else value
+    return format_date(moment, fmt)
+
+
+def clock(value: str | datetime | None) -> str:
+    """The hour of an RFC 3339 time, in Europe/Paris: 18:00."""
+    if not value:
+        return ""
+    moment = datetime.fromisoformat(value) if isinstance(value, str) else value
+    return format_datetime(moment, "HH:mm")
+
+
 def cents(amount: int | None, currency: str = "EUR") -> str:
     from flask_babel import format_currency
 
@@ -110,6 +128,22 @@ ORGANISATION_KIND_NAMES = {"association": lazy_gettext("association"),
                            "individual": lazy_gettext("person without an organisation")}
 
 
+BASKET_STATUSES = {"expected": lazy_gettext("to collect"), "absent": lazy_gettext("away, not prepared"),
+                   "offered": lazy_gettext("away, offered to others"), "collected": lazy_gettext("collected"),
+                   "unclaimed": lazy_gettext("not collected, given to the grocery"),
+                   "not_delivered": lazy_gettext("not delivered"), "cancelled": lazy_gettext("cancelled")}
+DISTRIBUTION_STATUSES = {"scheduled": lazy_gettext("open"), "closed": lazy_gettext("closed"),
+                         "cancelled": lazy_gettext("cancelled")}
+
+
+def basket_status(status: str) -> str:
+    return str(BASKET_STATUSES.get(status, status))
+
+
+def distribution_status(status: str) -> str:
+    return str(DISTRIBUTION_STATUSES.get(status, status))
+
+
 def role_name(role: str) -> str:
     return str(ROLE_NAMES.get(role, role))
 
@@ -120,7 +154,8 @@ def kind_name(kind: str) -> str:
 
 def install_template_helpers(app: Flask) -> None:
     app.jinja_env.globals.update(LANGUAGES=LANGUAGES, WEEKDAYS=WEEKDAYS, day_name=day_name,
-                                 role_name=role_name, kind_name=kind_name, ROLES=tuple(ROLE_NAMES),
+                                 role_name=role_name, kind_name=kind_name, basket_status=basket_status,
+                                 distribution_status=distribution_status, ROLES=tuple(ROLE_NAMES),
                                  current_language=current_language, api_sentence=api_sentence)
-    app.jinja_env.filters.update(when=when, cents=cents)
+    app.jinja_env.filters.update(when=when, cents=cents, clock=clock, day=day)
     app.jinja_env.globals.setdefault("gettext", gettext)

@@ -21,9 +21,9 @@ class PageNotFound(Exception):
 @pages.before_app_request
 def _check_csrf():
     # Only the pages' forms carry a CSRF token; the JSON API under /api/ uses Bearer tokens.
-    if request.method == "POST" and request.blueprint in ("pages", "admin"):
-        from gateway.web import csrf
+    from gateway.web import PAGE_BLUEPRINTS, csrf
 
+    if request.method == "POST" and request.blueprint in PAGE_BLUEPRINTS:
         csrf.protect()
 
 

@@ -120,3 +120,35 @@ T = {
            "shown_once": "it is shown only once", "revoke": "Revoke Programme {}",
            "revoked": "revoked on", "people": "10 people", "capacity_error": "Give a number from 1 to 1000."},
 }
+
+
+def todays_distribution(post, staff: dict, neighbour: dict, site: str = "la-coroutine") -> dict:
+    """A distribution open all day today at `site`, with the neighbour's small basket waiting.
+
+    `post(path, body, headers) -> (status, json)` calls the gateway's API. Baskets are made only for
+    distributions still to come, so the contract starts tomorrow and its one distribution is then moved
+    to today.
+    """
+    from datetime import datetime, timedelta
+    from zoneinfo import ZoneInfo
+
+    today = datetime.now(ZoneInfo("Europe/Paris")).date()
+    tomorrow = today + timedelta(days=1)
+    status, producer = post("/api/relay/producers", {"name": "Ferme des tests"}, staff)
+    assert status == 201, producer
+    status, contract = post("/api/relay/contracts", {
+        "producer_id": producer["id"], "site": site, "name": f"Contrat du {today}",
+        "weekday": ("mon", "tue", "wed", "thu", "fri", "sat", "sun")[tomorrow.weekday()],
+        "window_opens": "18:00", "window_closes": "20:00", "season_start": tomorrow.isoformat(),
+        "season_end": tomorrow.isoformat(), "absence_allowance": 1, "absence_cutoff_hours": 0,
+        "basket_kinds": [{"name": "small", "price_cents": 1200}, {"name": "large", "price_cents": 2000}]}, staff)
+    assert status == 201, contract
+    status, share = post(f"/api/relay/contracts/{contract['id']}/subscriptions",
+                         {"basket_kind": "small", "display_name": "Sam"}, neighbour)
+    assert status == 201, share
+    status, distributions = post(f"/api/relay/distributions?contract={contract['id']}", None, None)
+    assert status == 200 and len(distributions) == 1, distributions
+    status, moved = post(f"/api/relay/distributions/{distributions[0]['id']}/move",
+                         {"date": today.isoformat(), "window_opens": "00:00", "window_closes": "23:59"}, staff)
+    assert status == 200, moved
+    return moved

@@ -12,6 +12,7 @@ import requests
 from requests.structures import CaseInsensitiveDict
 from werkzeug.test import Client
 
+from shared.config import SERVICES, service_url
 from shared.db import Database
 from shared.migrations import upgrade
 from tests.conftest import app_for
@@ -59,33 +60,42 @@ def _seeded_files() -> dict[str, str]:
     if not _TEMPLATES:
         from infra.demo_data import apply_sites, seed_booking, seed_gateway
 
+        from services.relay.demo import seed_relay
+
         folder = Path(tempfile.mkdtemp(prefix="web-unit-"))
-        for component in ("gateway", "booking"):
+        for component in ("gateway", *SERVICES):
             _TEMPLATES[component] = str(folder / f"{component}.db")
             upgrade(component, f"sqlite:///{_TEMPLATES[component]}")
-        gateway_db, booking_db = (Database(f"sqlite:///{_TEMPLATES[c]}") for c in ("gateway", "booking"))
-        site_events = seed_gateway(gateway_db, DEMO_PASSWORD)
-        apply_sites("booking", booking_db, site_events)
-        seed_booking(booking_db)
-        gateway_db.dispose()
-        booking_db.dispose()
+        dbs = {c: Database(f"sqlite:///{path}") for c, path in _TEMPLATES.items()}
+        site_events = seed_gateway(dbs["gateway"], DEMO_PASSWORD)
+        for component in SERVICES:
+            apply_sites(component, dbs[component], site_events)
+        seed_booking(dbs["booking"])
+        seed_relay(dbs["relay"])
+        for db in dbs.values():
+            db.dispose()
     return _TEMPLATES
 
 
-def build_platform(tmp_path, monkeypatch, booking_up: bool = True):
-    """The gateway with the demo data, forwarding /api/booking to an in-process booking service."""
+def build_platform(tmp_path, monkeypatch, booking_up: bool = True, down: tuple = ()):
+    """The gateway with the demo data, forwarding /api/<service> to in-process services (`down` ones fail)."""
+    import importlib
+
     from gateway import create_app as create_gateway
     from gateway import proxy
-    from services.booking import create_app as create_booking
 
     databases = {}
     for component, template in _seeded_files().items():
         copy = tmp_path / f"{component}.db"
         shutil.copyfile(template, copy)
         databases[component] = Database(f"sqlite:///{copy}")
-    booking = app_for(create_booking, "booking", databases["booking"])
     session = requests.Session()
-    session.mount("http://", WsgiAdapter(booking) if booking_up else DownAdapter())
+    down = set(down) | (set() if booking_up else {"booking"})
+    for component in SERVICES:
+        create = importlib.import_module(f"services.{component}").create_app
+        app = app_for(create, component, databases[component])
+        session.mount(service_url(component).rstrip("/") + "/",
+                      DownAdapter() if component in down else WsgiAdapter(app))
     monkeypatch.setattr(proxy, "http_session", lambda: session)
     gateway = app_for(create_gateway, "gateway", databases["gateway"])
     gateway.config["RATELIMIT_ENABLED"] = False

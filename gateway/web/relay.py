@@ -1,0 +1,157 @@
+"""AMAP relay pages: a neighbour's baskets (pickup code, absence, proxy) and the veilleur's distribution desk."""
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext
+
+from gateway.web import client
+from gateway.web.forms import FormState, raise_for_session, require, roles_required, signed_in
+
+relay_pages = Blueprint("relay", __name__)
+STAFF = ("veilleur", "admin")
+OPEN_STATUSES = ("expected", "offered")
+
+
+def today_at(site_timezone: str = "Europe/Paris") -> str:
+    return datetime.now(ZoneInfo(site_timezone)).date().isoformat()
+
+
+def todays_distributions(site_slug: str, timezone: str = "Europe/Paris") -> list[dict] | None:
+    """Today's distributions at a site; None when the relay does not answer."""
+    day = today_at(timezone)
+    result = client.get("/api/relay/distributions", query={"site": site_slug, "from": day, "to": day})
+    if result.ok:
+        return result.body
+    return None if result.status >= 500 or result.status == 404 else []
+
+
+# -- a neighbour's baskets ----------------------------------------------------------------------------
+@relay_pages.get("/baskets")
+@signed_in
+def my_baskets():
+    baskets = require(client.get("/api/relay/baskets", query={"mine": "true", "upcoming": "true"}))
+    return render_template("relay/baskets.html", baskets=baskets)
+
+
+def basket_action(method: str, basket_id: str, body=None, done: str = ""):
+    result = client.call(method, f"/api/relay/baskets/{basket_id}/{'absence' if done == 'absence' else 'proxy'}",
+                         json_body=body)
+    if result.ok:
+        flash({"absence": gettext("Your absence is noted: no basket will be prepared for you."),
+               "proxy": gettext("Give the proxy code to the person who collects your basket."),
+               "withdraw": gettext("The proxy is withdrawn.")}[done], "success")
+    else:
+        raise_for_session(result)
+        flash(result.problem.get("detail") or gettext("Something went wrong; try again."), "error")
+    return redirect(url_for("relay.my_baskets"))
+
+
+@relay_pages.post("/baskets/<basket_id>/absence")
+@signed_in
+def declare_absence(basket_id: str):
+    return basket_action("POST", basket_id, {}, "absence")
+
+
+@relay_pages.post("/baskets/<basket_id>/proxy")
+@signed_in
+def name_proxy(basket_id: str):
+    return basket_action("POST", basket_id, {}, "proxy")
+
+
+@relay_pages.post("/baskets/<basket_id>/proxy/withdraw")
+@signed_in
+def withdraw_proxy(basket_id: str):
+    return basket_action("DELETE", basket_id, None, "withdraw")
+
+
+# -- the veilleur's desk ------------------------------------------------------------------------------
+@relay_pages.get("/veilleur")
+@roles_required(*STAFF)
+def dashboard():
+    sites = require(client.get("/api/sites"))
+    chosen = request.args.get("site") or (sites[0]["slug"] if sites else "")
+    site = next((s for s in sites if s["slug"] == chosen), None)
+    distributions = todays_distributions(site["slug"], site["timezone"]) if site else []
+    sections = {}
+    from gateway.web.today import staff_sections
+
+    if site:
+        sections = staff_sections(site)
+    return render_template("relay/dashboard.html", sites=sites, site=site, distributions=distributions,
+                           sections=sections)
+
+
+def distribution_page(distribution_id: str, form: FormState | None = None, delivery_form: FormState | None = None,
+                      status: int = 200):
+    distribution = require(client.get(f"/api/relay/distributions/{distribution_id}"))
+    delivery = require(client.get(f"/api/relay/distributions/{distribution_id}/delivery"))
+    baskets = require(client.get(f"/api/relay/distributions/{distribution_id}/baskets"))
+    baskets = sorted(baskets, key=lambda b: (b["status"] not in OPEN_STATUSES, (b.get("name") or "").lower()))
+    if delivery_form is None:
+        delivery_form = FormState({f"arrived.{line['basket_kind']}": line["arrived"] if line["arrived"] is not None
+                                   else line["expected"] for line in delivery["kinds"]})
+    return render_template("relay/distribution.html", distribution=distribution, delivery=delivery,
+                           baskets=baskets, form=form or FormState(), delivery_form=delivery_form,
+                           open_statuses=OPEN_STATUSES), status
+
+
+@relay_pages.get("/veilleur/distributions/<distribution_id>")
+@roles_required(*STAFF)
+def distribution(distribution_id: str):
+    return distribution_page(distribution_id)
+
+
+@relay_pages.post("/veilleur/distributions/<distribution_id>/collections")
+@roles_required(*STAFF)
+def collect(distribution_id: str):
+    code, basket_id = request.form.get("code", "").strip(), request.form.get("basket_id", "").strip()
+    body = {"basket_id": basket_id} if basket_id else {"code": code}
+    result = client.post(f"/api/relay/distributions/{distribution_id}/collections", body)
+    if result.ok:
+        name = result.body.get("name") if isinstance(result.body, dict) else None
+        flash(gettext("Basket handed over to %(name)s.", name=name) if name else gettext("Basket handed over."),
+              "success")
+        return redirect(url_for("relay.distribution", distribution_id=distribution_id))
+    form = FormState({"code": code})
+    form.take_problem(result, fields=("code",))
+    if "code" not in form.errors and form.summary and not basket_id:
+        form.errors["code"] = [form.summary]
+        form.summary = None
+    return distribution_page(distribution_id, form=form, status=result.status)
+
+
+@relay_pages.post("/veilleur/distributions/<distribution_id>/delivery")
+@roles_required(*STAFF)
+def check_in(distribution_id: str):
+    values = {key: value.strip() for key, value in request.form.items() if key.startswith("arrived.")}
+    form = FormState(values)
+    arrived = {}
+    for key, value in values.items():
+        if value.isdigit():
+            arrived[key.split(".", 1)[1]] = int(value)
+        else:
+            form.error(key, gettext("Give a whole number of baskets, 0 or more."))
+    if not form.errors:
+        result = client.post(f"/api/relay/distributions/{distribution_id}/delivery", {"arrived": arrived})
+        if result.ok:
+            flash(gettext("The delivery is checked in."), "success")
+            return redirect(url_for("relay.distribution", distribution_id=distribution_id))
+        form.take_problem(result, fields=("arrived",))
+    return distribution_page(distribution_id, delivery_form=form, status=422)
+
+
+@relay_pages.post("/veilleur/distributions/<distribution_id>/close")
+@roles_required(*STAFF)
+def close(distribution_id: str):
+    result = client.post(f"/api/relay/distributions/{distribution_id}/close")
+    if result.ok:
+        left = sum((result.body.get("baskets") or {}).get(k, 0) for k in ("unclaimed",))
+        flash(gettext("The distribution is closed; %(n)s uncollected baskets go to the social grocery.", n=left),
+              "success")
+    else:
+        raise_for_session(result)
+        flash(result.problem.get("detail") or gettext("Something went wrong; try again."), "error")
+    return redirect(url_for("relay.distribution", distribution_id=distribution_id))
