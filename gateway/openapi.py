@@ -25,11 +25,13 @@ def _service_spec(name: str, base: str) -> dict | None:
     return spec
 
 
-def _prefixed(spec: dict, name: str) -> tuple[dict, dict]:
+def _prefixed(spec: dict, name: str) -> tuple[dict, dict, dict]:
     """Paths under /api/<name> and schemas renamed <Name><Schema>, references rewritten."""
     prefix = name.capitalize()
-    schemas = spec.get("components", {}).get("schemas", {})
-    text = json.dumps({"paths": spec.get("paths", {}), "schemas": schemas})
+    components = spec.get("components", {})
+    schemas = components.get("schemas", {})
+    text = json.dumps({"paths": spec.get("paths", {}), "schemas": schemas,
+                       "responses": components.get("responses", {})})
     for schema_name in sorted(schemas, key=len, reverse=True):
         text = text.replace(f'"#/components/schemas/{schema_name}"',
                             f'"#/components/schemas/{prefix}{schema_name}"')
@@ -40,7 +42,28 @@ def _prefixed(spec: dict, name: str) -> tuple[dict, dict]:
             if isinstance(operation, dict) and "tags" in operation:
                 operation["tags"] = [f"{name}: {tag}" for tag in operation["tags"]]
         paths[f"/api/{name}{path}"] = operations
-    return paths, {f"{prefix}{key}": value for key, value in data["schemas"].items()}
+    return paths, {f"{prefix}{key}": value for key, value in data["schemas"].items()}, data["responses"]
+
+
+def _problem_media_type(responses: dict, all_errors: bool = False) -> None:
+    """Errors are served as application/problem+json: say so in the document."""
+    for code, response in responses.items():
+        if not isinstance(response, dict) or "content" not in response:
+            continue
+        if all_errors or code == "default" or code[:1] in "45":
+            content = response["content"]
+            if "application/json" in content:
+                content["application/problem+json"] = content.pop("application/json")
+
+
+def _problemize(spec: dict) -> None:
+    # The shared component responses (DEFAULT_ERROR, UNPROCESSABLE_ENTITY, ...) are all errors.
+    _problem_media_type(spec.get("components", {}).get("responses", {}), all_errors=True)
+    for operations in spec.get("paths", {}).values():
+        for operation in operations.values():
+            if isinstance(operation, dict) and "responses" in operation:
+                operation["responses"].setdefault("default", {"$ref": "#/components/responses/DEFAULT_ERROR"})
+                _problem_media_type(operation["responses"])
 
 
 def merged_spec(own_spec: dict) -> dict:
@@ -59,7 +82,9 @@ def merged_spec(own_spec: dict) -> dict:
         if service_spec is None:
             missing.append(name)
             continue
-        paths, schemas = _prefixed(service_spec, name)
+        paths, schemas, responses = _prefixed(service_spec, name)
+        for response_name, response in responses.items():
+            components.setdefault("responses", {}).setdefault(response_name, response)
         for operations in paths.values():
             for operation in operations.values():
                 if isinstance(operation, dict) and operation.get("security"):
@@ -68,4 +93,5 @@ def merged_spec(own_spec: dict) -> dict:
         components["schemas"].update(schemas)
     if missing:
         spec["info"]["x-unavailable-services"] = missing
+    _problemize(spec)
     return spec

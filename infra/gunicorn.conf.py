@@ -7,5 +7,7 @@ worker_class = "gthread"
 timeout = 30
 graceful_timeout = 10
 keepalive = 5
+# The longest request line gunicorn allows; longer ones get its own plain 414.
+limit_request_line = 8190
 accesslog = None  # the app writes one JSON line per request
 errorlog = "-"

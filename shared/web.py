@@ -7,7 +7,7 @@ import uuid
 
 from flask import Flask, current_app, g, request
 from flask_smorest import Api
-from marshmallow import Schema, fields
+from marshmallow import INCLUDE, Schema, fields
 
 from shared.bus.amqp import broker_reachable
 from shared.config import Settings
@@ -23,6 +23,11 @@ OPEN_PATHS = {"/healthz", "/readyz", "/openapi.json"}
 
 
 class ProblemSchema(Schema):
+    """RFC 9457 problem details; extension members (e.g. `remaining_cents`) may be added."""
+
+    class Meta:
+        unknown = INCLUDE
+
     type = fields.String(metadata={"description": "URI of the problem type"})
     title = fields.String()
     status = fields.Integer()
@@ -44,6 +49,28 @@ def settings() -> Settings:
     return current_app.extensions["veilleuse.settings"]
 
 
+NUL_ESCAPES = (b"\\u0000", b"\x00")
+
+
+def refuse_nul_characters() -> None:
+    """No text anywhere may hold a NUL character: PostgreSQL cannot store one, so say it plainly."""
+    where = None
+    if "\x00" in request.path:
+        where = "path"
+    else:
+        for key, value in request.args.items(multi=True):
+            if "\x00" in key or "\x00" in value:
+                where = key if "\x00" not in key else "query"
+                break
+    if where is None and request.content_length and request.mimetype == "application/json":
+        body = request.get_data(cache=True)
+        if any(escape in body.lower() for escape in NUL_ESCAPES):
+            where = "body"
+    if where is not None:
+        raise Problem(400, "Invalid character", "Text must not contain NUL (\\u0000) characters.",
+                      slug="invalid-character", errors={where: ["contains a NUL character"]})
+
+
 def install_request_context(app: Flask, component: str) -> None:
     @app.before_request
     def _start():
@@ -52,6 +79,7 @@ def install_request_context(app: Flask, component: str) -> None:
         g.request_id = rid
         g.request_token = request_id_var.set(rid)
         g.started = time.perf_counter()
+        refuse_nul_characters()
 
     @app.after_request
     def _finish(response):

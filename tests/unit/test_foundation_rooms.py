@@ -92,3 +92,14 @@ def test_unknown_room_id_is_a_404_problem(client):
 def test_problem_carries_the_request_id_given_by_the_gateway(client):
     response = client.get("/rooms/nope", headers={"X-Request-Id": "abc123"})
     assert response.json["request_id"] == "abc123" and response.headers["X-Request-Id"] == "abc123"
+
+
+@pytest.mark.parametrize("method, path, kwargs, field", [
+    ("get", "/rooms?site=la%00coroutine", {}, "site"),
+    ("post", "/rooms", {"json": {"site": "la-coroutine", "name": "Sal\u0000le", "capacity": 3}}, "body"),
+    ("get", "/rooms/abc%00def", {}, "path"),
+])
+def test_nul_characters_are_a_400_problem_not_a_database_error(client, method, path, kwargs, field):
+    response = getattr(client, method)(path, headers=VEILLEUR, **kwargs)
+    assert response.status_code == 400
+    assert response.json["errors"] == {field: ["contains a NUL character"]}
