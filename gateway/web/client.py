@@ -40,14 +40,14 @@ def _messages(value) -> list[str]:
 
 
 def call(method: str, path: str, json_body=None, query: dict | None = None, token: str | None = None,
-         anonymous: bool = False) -> ApiResult:
+         anonymous: bool = False, headers: dict | None = None) -> ApiResult:
     """Perform `method path` against this gateway's public API with the signed-in person's token.
 
     The call runs in an empty context so that the inner request gets its own Flask app context
     (its own `g`, its own caller) instead of reusing the page's.
     """
     app = current_app._get_current_object()
-    headers = {"Accept": "application/json", "X-Request-Id": g.get("request_id") or ""}
+    headers = {"Accept": "application/json", "X-Request-Id": g.get("request_id") or "", **(headers or {})}
     if token is None and not anonymous:
         token = session.get("token")
     if token:

@@ -95,6 +95,8 @@ API_SENTENCES: list[tuple[re.Pattern, object]] = [
      lazy_gettext("Give your current password to set a new one.")),
     (re.compile(r"^not a known IANA time zone, for example Europe/Paris$"),
      lazy_gettext("This is not a known time zone; for example Europe/Paris.")),
+    (re.compile(r"^unknown card number$"),
+     lazy_gettext("No household has this card number: check the number on the card.")),
     (re.compile(r"^no organisation has this id$"), lazy_gettext("This organisation does not exist.")),
     (re.compile(r"^(?P<day>mon|tue|wed|thu|fri|sat|sun): times are HH:MM, for example 09:00$"),
      lazy_gettext("%(day)s: write times as HH:MM, for example 09:00.")),
@@ -136,6 +138,20 @@ DISTRIBUTION_STATUSES = {"scheduled": lazy_gettext("open"), "closed": lazy_gette
                          "cancelled": lazy_gettext("cancelled")}
 
 
+UNITS = {"piece": lazy_gettext("pieces"), "kg": lazy_gettext("kg"), "l": lazy_gettext("litres")}
+PAYMENT_METHOD_NAMES = {"cash": lazy_gettext("cash"), "card": lazy_gettext("bank card"),
+                        "cheque": lazy_gettext("cheque"), "transfer": lazy_gettext("bank transfer"),
+                        "meal_voucher": lazy_gettext("meal voucher")}
+
+
+def unit_name(unit: str | None) -> str:
+    return str(UNITS.get(unit, unit or ""))
+
+
+def payment_options(methods) -> list[tuple[str, str]]:
+    return [(method, str(PAYMENT_METHOD_NAMES.get(method, method))) for method in methods]
+
+
 def basket_status(status: str) -> str:
     return str(BASKET_STATUSES.get(status, status))
 
@@ -155,7 +171,8 @@ def kind_name(kind: str) -> str:
 def install_template_helpers(app: Flask) -> None:
     app.jinja_env.globals.update(LANGUAGES=LANGUAGES, WEEKDAYS=WEEKDAYS, day_name=day_name,
                                  role_name=role_name, kind_name=kind_name, basket_status=basket_status,
-                                 distribution_status=distribution_status, ROLES=tuple(ROLE_NAMES),
+                                 distribution_status=distribution_status, unit_name=unit_name,
+                                 payment_options=payment_options, ROLES=tuple(ROLE_NAMES),
                                  current_language=current_language, api_sentence=api_sentence)
     app.jinja_env.filters.update(when=when, cents=cents, clock=clock, day=day)
     app.jinja_env.globals.setdefault("gettext", gettext)

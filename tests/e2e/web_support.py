@@ -152,3 +152,22 @@ def todays_distribution(post, staff: dict, neighbour: dict, site: str = "la-coro
                          {"date": today.isoformat(), "window_opens": "00:00", "window_closes": "23:59"}, staff)
     assert status == 200, moved
     return moved
+
+
+def grocery_household(post, staff: dict, admin: dict, site: str = "la-coroutine") -> tuple[str, dict]:
+    """An eligible one-person household (cap 30 €) and a 'Colis' worth 60 € at solidarity price.
+
+    Returns the card number and the product. `post(path, body, headers) -> (status, json)`.
+    """
+    status, household = post("/api/grocery/households", {
+        "site": site, "referrer_organisation": "CCAS de Lille", "household_size": 1,
+        "monthly_resources_cents": 60000, "fixed_charges_cents": 40000}, staff)
+    assert status == 201 and household["status"] == "eligible", household
+    status, product = post("/api/grocery/products", {
+        "site": site, "name": "Colis de fêtes", "category": "épicerie", "unit": "piece",
+        "retail_price_cents": 20000, "tier": "3"}, admin)
+    assert status == 201, product
+    status, lot = post("/api/grocery/lots", {"product_id": product["id"], "quantity": 5, "source": "purchase"},
+                       staff)
+    assert status == 201, lot
+    return household["card_number"], product

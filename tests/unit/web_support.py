@@ -60,6 +60,7 @@ def _seeded_files() -> dict[str, str]:
     if not _TEMPLATES:
         from infra.demo_data import apply_sites, seed_booking, seed_gateway
 
+        from services.grocery.demo import seed_grocery
         from services.relay.demo import seed_relay
 
         folder = Path(tempfile.mkdtemp(prefix="web-unit-"))
@@ -72,6 +73,7 @@ def _seeded_files() -> dict[str, str]:
             apply_sites(component, dbs[component], site_events)
         seed_booking(dbs["booking"])
         seed_relay(dbs["relay"])
+        seed_grocery(dbs["grocery"])
         for db in dbs.values():
             db.dispose()
     return _TEMPLATES
