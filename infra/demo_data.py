@@ -109,10 +109,17 @@ def seed(password: str | None = None) -> None:
     for name in ("booking", "relay", "grocery", "housing"):
         apply_sites(name, databases[name], site_events)
     seed_booking(databases["booking"])
+    from services.grocery.demo import seed_grocery
+    from services.housing.demo import seed_housing
+    from services.relay.demo import seed_relay
+
+    seed_relay(databases["relay"])
+    seed_grocery(databases["grocery"])
+    seed_housing(databases["housing"])
     for db in databases.values():
         db.dispose()
 
 
 if __name__ == "__main__":
     seed()
-    print("demo data ready: sites La Coroutine and Mutualab, their rooms, and the demo accounts")
+    print("demo data ready: sites, rooms, accounts, an AMAP contract, grocery rules and products, housing offers")

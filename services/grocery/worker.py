@@ -12,7 +12,7 @@ log = logging.getLogger("veilleuse.grocery")
 QUEUES = {
     "grocery.sites": SITE_HANDLERS,
     "grocery.donations": DONATION_HANDLERS,
-    "grocery.accounts": ACCOUNT_HANDLERS,
+    "grocery.identity": ACCOUNT_HANDLERS,
 }
 DAILY_CHECK_EVERY_SECONDS = 3600
 

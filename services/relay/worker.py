@@ -18,7 +18,7 @@ log = logging.getLogger("veilleuse.relay.clock")
 
 QUEUES = {
     "relay.sites": {name: HANDLERS[name] for name in SITE_EVENTS},
-    "relay.accounts": {ACCOUNT_ERASED: HANDLERS[ACCOUNT_ERASED]},
+    "relay.identity": {ACCOUNT_ERASED: HANDLERS[ACCOUNT_ERASED]},
 }
 TICK_SECONDS = 30.0
 

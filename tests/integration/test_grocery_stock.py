@@ -157,7 +157,7 @@ def test_an_erased_referrer_account_is_forgotten_from_the_bus(pg_database, amqp_
     db = prepared(pg_database)
     with db.transaction() as session:
         household = service.register_household(session, SITE_ID, "account-to-erase", "CCAS", 1, 60000, 30000)
-    queue = "grocery.accounts"
+    queue = "grocery.identity"
     consumer = Consumer(db, amqp_url, "veilleuse.events", "veilleuse.dlx", queue, QUEUES[queue], prefetch=10)
     event = new_event("identity.account.erased", "/veilleuse/gateway", {"account_id": "account-to-erase"})
 

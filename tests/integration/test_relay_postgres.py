@@ -117,8 +117,8 @@ def test_an_erased_account_is_forgotten_and_its_history_kept_as_counts(pg_databa
     with db.transaction() as session:
         service.sign_up(session, distribution_id, "voisin-1", "opener", display_name="Sam")
         service.collect_basket(session, distribution_id, "veilleur-0", account_id="voisin-1")
-    consumer = Consumer(db, "amqp://unused", "veilleuse.events", "veilleuse.dlx", "relay.accounts",
-                        QUEUES["relay.accounts"])
+    consumer = Consumer(db, "amqp://unused", "veilleuse.events", "veilleuse.dlx", "relay.identity",
+                        QUEUES["relay.identity"])
     body = encode(new_event("identity.account.erased", "/veilleuse/identity", {"account_id": "voisin-1"},
                             subject="voisin-1"))
     assert consumer.apply(body).action == "applied"

@@ -58,7 +58,7 @@ def test_rabbitmq_definitions_hold_the_exchange_and_the_dead_letter_policy():
     assert exchanges["veilleuse.dlx"]["durable"]
     policy = definitions["policies"][0]
     assert policy["definition"]["dead-letter-exchange"] == "veilleuse.dlx"
-    for queue in ("booking.sites", "relay.sites", "grocery.donations", "housing.identity"):
+    for queue in ("booking.sites", "relay.identity", "grocery.donations", "housing.identity"):
         assert re.match(policy["pattern"], queue)
     assert not re.match(policy["pattern"], "booking.sites.dlq")
 

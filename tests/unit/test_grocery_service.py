@@ -340,5 +340,5 @@ def test_the_worker_daily_check_covers_every_site(db):
     lot(db, rice.id, 1, date.today() + timedelta(days=1), "dlc", now=datetime.now(timezone.utc))
     assert run_daily_checks(db) == 1
     assert len(events_of(db, "grocery.lot.expiring")) == 1
-    assert set(QUEUES) == {"grocery.sites", "grocery.donations", "grocery.accounts"}
+    assert set(QUEUES) == {"grocery.sites", "grocery.donations", "grocery.identity"}
     assert "relay.basket.unclaimed" in QUEUES["grocery.donations"]
