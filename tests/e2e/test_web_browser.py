@@ -1,4 +1,6 @@
 """The pages in Chromium, in French, in English and on a 375 px phone, with axe-core on every page."""
+import re
+
 import pytest
 import requests
 
@@ -89,3 +91,57 @@ def test_a_veilleur_adds_a_room_then_retires_it_and_an_admin_creates_an_api_key(
     assert t["revoked"] in person.text()
     assert requests.get(system.url("/api/api-keys"), headers={"Authorization": f"Bearer {key}"},
                         timeout=10).status_code == 401
+
+
+def test_a_neighbour_finds_the_basket_code_and_a_veilleur_ticks_it_off_then_a_checkout_is_refused(
+        person, request, system):
+    from tests.e2e.web_support import grocery_household, requests_post, todays_distribution
+
+    t = {"fr": {"code": "Code de retrait", "handed": "Panier remis à Sam.", "card": "Numéro de carte",
+                "lookup": "Chercher la carte", "budget": "Budget restant ce mois-ci : 30,00 €",
+                "record": "Enregistrer la vente",
+                "refused": "Refusé : ce panier revient à 60,00 €, et il ne reste que 30,00 € ce mois-ci.",
+                "hand_over": "Remettre", "code_field": "Code de retrait ou de procuration"},
+         "en": {"code": "Pickup code", "handed": "Basket handed over to Sam.", "card": "Card number",
+                "lookup": "Look up the card", "budget": "Budget left this month: €30.00",
+                "record": "Record the sale",
+                "refused": "Refused: this basket comes to €60.00, and only €30.00 is left this month.",
+                "hand_over": "Hand over", "code_field": "Pickup or proxy code"}}[person.lang]
+    suffix = request.node.callspec.id
+    post = requests_post(system.base_url)
+    staff, neighbour, admin = (system.auth(e) for e in ("veilleur@coroutine.test", "voisin@coroutine.test",
+                                                         "admin@coroutine.test"))
+    producer = f"Ferme {suffix}"
+    distribution = todays_distribution(post, staff, neighbour, producer_name=producer)
+    card, product = grocery_household(post, staff, admin, product_name=f"Colis {suffix}")
+
+    person.goto("/")
+    person.use_language()
+    person.sign_in("voisin@coroutine.test")
+    person.goto("/baskets")
+    card_of_today = person.page.locator(".basket", has_text=producer)
+    assert t["code"] in card_of_today.inner_text()
+    code = card_of_today.locator(".pickup-code").first.inner_text()
+    assert len(code) == 6
+
+    veilleur = person
+    veilleur.page.context.clear_cookies()
+    veilleur.speaking = "fr"
+    veilleur.goto("/")
+    veilleur.use_language()
+    veilleur.sign_in("veilleur@coroutine.test")
+    veilleur.goto("/veilleur?site=la-coroutine")
+    veilleur.page.get_by_role("link", name=re.compile(re.escape(producer))).click()
+    veilleur.check()
+    assert distribution["id"] in veilleur.page.url
+    veilleur.fill(t["code_field"], code)
+    veilleur.click(t["hand_over"])
+    assert t["handed"] in veilleur.text()
+
+    veilleur.goto("/veilleur/checkout?site=la-coroutine")
+    veilleur.fill(t["card"], card)
+    veilleur.click(t["lookup"])
+    assert t["budget"] in veilleur.text()
+    veilleur.page.locator(f"#f-qty-{product['id']}").fill("1")
+    veilleur.click(t["record"])
+    assert t["refused"] in veilleur.text()

@@ -122,7 +122,8 @@ T = {
 }
 
 
-def todays_distribution(post, staff: dict, neighbour: dict, site: str = "la-coroutine") -> dict:
+def todays_distribution(post, staff: dict, neighbour: dict, site: str = "la-coroutine",
+                        producer_name: str = "Ferme des tests") -> dict:
     """A distribution open all day today at `site`, with the neighbour's small basket waiting.
 
     `post(path, body, headers) -> (status, json)` calls the gateway's API. Baskets are made only for
@@ -134,10 +135,10 @@ def todays_distribution(post, staff: dict, neighbour: dict, site: str = "la-coro
 
     today = datetime.now(ZoneInfo("Europe/Paris")).date()
     tomorrow = today + timedelta(days=1)
-    status, producer = post("/api/relay/producers", {"name": "Ferme des tests"}, staff)
+    status, producer = post("/api/relay/producers", {"name": producer_name}, staff)
     assert status == 201, producer
     status, contract = post("/api/relay/contracts", {
-        "producer_id": producer["id"], "site": site, "name": f"Contrat du {today}",
+        "producer_id": producer["id"], "site": site, "name": f"{producer_name}, {today}",
         "weekday": ("mon", "tue", "wed", "thu", "fri", "sat", "sun")[tomorrow.weekday()],
         "window_opens": "18:00", "window_closes": "20:00", "season_start": tomorrow.isoformat(),
         "season_end": tomorrow.isoformat(), "absence_allowance": 1, "absence_cutoff_hours": 0,
@@ -154,7 +155,8 @@ def todays_distribution(post, staff: dict, neighbour: dict, site: str = "la-coro
     return moved
 
 
-def grocery_household(post, staff: dict, admin: dict, site: str = "la-coroutine") -> tuple[str, dict]:
+def grocery_household(post, staff: dict, admin: dict, site: str = "la-coroutine",
+                      product_name: str = "Colis de fêtes") -> tuple[str, dict]:
     """An eligible one-person household (cap 30 €) and a 'Colis' worth 60 € at solidarity price.
 
     Returns the card number and the product. `post(path, body, headers) -> (status, json)`.
@@ -164,10 +166,23 @@ def grocery_household(post, staff: dict, admin: dict, site: str = "la-coroutine"
         "monthly_resources_cents": 60000, "fixed_charges_cents": 40000}, staff)
     assert status == 201 and household["status"] == "eligible", household
     status, product = post("/api/grocery/products", {
-        "site": site, "name": "Colis de fêtes", "category": "épicerie", "unit": "piece",
+        "site": site, "name": product_name, "category": "épicerie", "unit": "piece",
         "retail_price_cents": 20000, "tier": "3"}, admin)
     assert status == 201, product
     status, lot = post("/api/grocery/lots", {"product_id": product["id"], "quantity": 5, "source": "purchase"},
                        staff)
     assert status == 201, lot
     return household["card_number"], product
+
+
+def requests_post(base_url: str):
+    """`post(path, body, headers) -> (status, json)` over HTTP; a None body makes a GET."""
+    import requests
+
+    def post(path, body, headers):
+        if body is None:
+            response = requests.get(base_url + path, headers=headers or {}, timeout=10)
+        else:
+            response = requests.post(base_url + path, json=body, headers=headers or {}, timeout=10)
+        return response.status_code, response.json()
+    return post
