@@ -66,6 +66,7 @@ class System:
                 process.wait(5)
 
     def start(self) -> "System":
+        self._declare_audit_queue()
         for name in COMPONENTS:
             upgrade(name, self.database_urls[name])
         seed = subprocess.run([sys.executable, "-m", "infra.demo_data"], cwd=ROOT, env=self.env,
@@ -98,6 +99,45 @@ class System:
     def shutdown(self) -> None:
         for key in list(self.processes):
             self.stop(key)
+
+    # -- every event of the run, kept for the personal-data audit ------------------------------
+    AUDIT_QUEUE = "e2e.audit"
+
+    def _declare_audit_queue(self) -> None:
+        from shared.bus.amqp import connect, declare_exchange
+
+        connection = connect(self.amqp_url)
+        try:
+            channel = connection.channel()
+            declare_exchange(channel, "veilleuse.events")
+            channel.queue_declare(queue=self.AUDIT_QUEUE, durable=True)
+            channel.queue_bind(queue=self.AUDIT_QUEUE, exchange="veilleuse.events", routing_key="#")
+        finally:
+            connection.close()
+
+    def audited_events(self) -> list[dict]:
+        """Every event published since the platform started (drains the audit queue)."""
+        import json
+
+        from shared.bus.amqp import connect
+
+        connection = connect(self.amqp_url)
+        events = []
+        try:
+            channel = connection.channel()
+            while True:
+                method, _props, body = channel.basic_get(self.AUDIT_QUEUE, auto_ack=True)
+                if method is None:
+                    break
+                events.append(json.loads(body))
+        finally:
+            connection.close()
+        self._audited = getattr(self, "_audited", []) + events
+        return self._audited
+
+    def log_lines(self) -> list[tuple[str, str]]:
+        return [(path.name, line) for path in sorted(self.log_dir.glob("*.log"))
+                for line in path.read_text(errors="replace").splitlines()]
 
     # -- helpers for tests -------------------------------------------------------------------
     def url(self, path: str) -> str:
