@@ -7,7 +7,7 @@ import secrets
 import uuid
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -31,8 +31,6 @@ DEFAULT_RATES = {
     "public_body": {"hour": 200, "half_day": 500, "day": 1000, "money_box": False},
     "company": {"hour": 200, "half_day": 500, "day": 1000, "money_box": False},
 }
-POLICY_DEFAULTS = {"min_duration_minutes": 30, "max_duration_minutes": 720, "horizon_days": 180,
-                   "buffer_minutes": 0}
 MAX_RANGE_DAYS = 62          # availability and lists look at most this far at once
 FIRST_FREE_SEARCH_DAYS = 90  # how far the first free slot is searched
 EXCLUSION_VIOLATION = "23P01"
@@ -142,7 +140,7 @@ def bookable_room(session: Session, room_id: str, lock: bool = False) -> tuple[R
     Without that lock, racing inserts wait on each other in the exclusion constraint and deadlock;
     with it they queue up, and the constraint stays the guarantee if any path forgets the lock."""
     query = select(Room).where(Room.id == room_id)
-    room = session.scalars(query.with_for_update() if lock else query).first()
+    room = session.scalars(query.with_for_update(key_share=True) if lock else query).first()
     if room is None:
         raise rule_broken("unknown_room", "Unknown room", f"No room has the id {room_id!r}.", "room")
     if room.retired_at is not None:

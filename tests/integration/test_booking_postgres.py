@@ -156,42 +156,26 @@ def test_reservation_events_leave_through_the_outbox_onto_the_bus(db, amqp_url):
         tap.close()
 
 
-def test_a_race_the_python_check_cannot_see_is_still_a_409_naming_the_span(db):
-    """A writer that skips the room lock: the constraint catches the overlap at insert time."""
-    import time as clock
-
-    from sqlalchemy import text
-
-    app = app_for(create_app, "booking", db)
+def test_an_overlap_the_python_check_missed_is_still_a_409_naming_the_span(db, monkeypatch):
+    """As when a concurrent insert is not yet visible to the check: the constraint refuses the row."""
     day = tuesday()
-    holder = db.sessions()
-    holder.begin()
-    holder.add(_row(str(uuid.uuid4()), at(day, 10), at(day, 11), at(day, 11, 10)))
-    holder.flush()
-    result = {}
+    with db.transaction() as session:
+        session.add(_row(str(uuid.uuid4()), at(day, 10), at(day, 11), at(day, 11, 10)))
+    real_check = service.conflicting
+    calls = []
 
-    def request() -> None:
-        result["response"] = app.test_client().post("/reservations", headers=identity_header("late"), json={
+    def blind_first_check(*args, **kwargs):
+        calls.append(args)
+        return None if len(calls) == 1 else real_check(*args, **kwargs)
+
+    monkeypatch.setattr(service, "conflicting", blind_first_check)
+    response = app_for(create_app, "booking", db).test_client().post(
+        "/reservations", headers=identity_header("late"), json={
             "room": "room-1", "starts_at": at(day, 10, 30).isoformat(), "ends_at": at(day, 11, 30).isoformat(),
             "attendees": 2})
-
-    thread = threading.Thread(target=request)
-    thread.start()
-    try:
-        # Wait until the request is blocked inside the exclusion constraint, behind the uncommitted row.
-        with db.engine.connect() as watcher:
-            for _ in range(500):
-                waiting = watcher.execute(text(
-                    "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
-                    "AND wait_event_type = 'Lock'")).scalar()
-                if waiting:
-                    break
-                clock.sleep(0.02)
-        assert waiting == 1
-    finally:
-        holder.commit()
-        holder.close()
-        thread.join()
-    response = result["response"]
     assert response.status_code == 409, response.json
+    assert response.json["rule"] == "overlap"
     assert response.json["conflict"]["starts_at"] == at(day, 10).isoformat()
+    assert len(calls) == 2  # the insert was tried, refused by the database, and the span looked up
+    with db.transaction() as session:
+        assert session.scalar(select(func.count()).select_from(Reservation)) == 1
