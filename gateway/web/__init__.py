@@ -12,11 +12,12 @@ from gateway.web import i18n
 DEV_SECRET_KEY = "veilleuse-dev-only-web-secret-change-me-in-production"
 csrf = CSRFProtect()
 # Blueprints of pages: their POST forms must carry a CSRF token.
-PAGE_BLUEPRINTS = {"pages", "admin", "relay", "grocery"}
+PAGE_BLUEPRINTS = {"pages", "admin", "relay", "grocery", "booking"}
 
 
 def init_web(app: Flask) -> None:
     from gateway.web.admin import admin_pages
+    from gateway.web.booking import booking_pages
     from gateway.web.grocery import grocery_pages
     from gateway.web.pages import pages
     from gateway.web.relay import relay_pages
@@ -36,3 +37,4 @@ def init_web(app: Flask) -> None:
     app.register_blueprint(admin_pages)
     app.register_blueprint(relay_pages)
     app.register_blueprint(grocery_pages)
+    app.register_blueprint(booking_pages)

@@ -20,6 +20,11 @@ def site_options(sites: list[dict]) -> list[tuple[str, str]]:
 
 
 @admin_pages.app_template_global()
+def room_options(rooms: list[dict]) -> list[tuple[str, str]]:
+    return [(room["id"], f"{room['name']} ({room['capacity']})") for room in rooms]
+
+
+@admin_pages.app_template_global()
 def organisation_options(organisations: list[dict]) -> list[tuple[str, str]]:
     return [(org["id"], f"{org['name']} ({kind_name(org['kind'])})") for org in organisations]
 

@@ -152,6 +152,15 @@ def payment_options(methods) -> list[tuple[str, str]]:
     return [(method, str(PAYMENT_METHOD_NAMES.get(method, method))) for method in methods]
 
 
+RESERVATION_STATUSES = {"requested": lazy_gettext("waiting for a volunteer's approval"),
+                        "confirmed": lazy_gettext("confirmed"), "declined": lazy_gettext("declined"),
+                        "cancelled": lazy_gettext("cancelled")}
+
+
+def reservation_status(status: str) -> str:
+    return str(RESERVATION_STATUSES.get(status, status))
+
+
 def basket_status(status: str) -> str:
     return str(BASKET_STATUSES.get(status, status))
 
@@ -172,7 +181,7 @@ def install_template_helpers(app: Flask) -> None:
     app.jinja_env.globals.update(LANGUAGES=LANGUAGES, WEEKDAYS=WEEKDAYS, day_name=day_name,
                                  role_name=role_name, kind_name=kind_name, basket_status=basket_status,
                                  distribution_status=distribution_status, unit_name=unit_name,
-                                 payment_options=payment_options, ROLES=tuple(ROLE_NAMES),
+                                 payment_options=payment_options, reservation_status=reservation_status, ROLES=tuple(ROLE_NAMES),
                                  current_language=current_language, api_sentence=api_sentence)
     app.jinja_env.filters.update(when=when, cents=cents, clock=clock, day=day)
     app.jinja_env.globals.setdefault("gettext", gettext)

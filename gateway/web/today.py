@@ -22,4 +22,7 @@ def todays_sections(site: dict) -> list[dict]:
 
 def staff_sections(site: dict) -> list[dict]:
     """Parts of the veilleur's dashboard from other services, each its own template."""
-    return []
+    from gateway.web.booking import rooms_by_id, waiting_for_approval
+
+    return [{"template": "booking/approvals.html", "reservations": waiting_for_approval(site["slug"]),
+             "rooms": rooms_by_id()}]

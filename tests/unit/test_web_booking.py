@@ -1,0 +1,99 @@
+"""Room booking pages: an association sees the price, requests a room; a veilleur approves it; cancel."""
+import re
+from datetime import date, timedelta
+
+import pytest
+
+from tests.unit.web_support import Visitor, build_platform, text_of
+
+
+def next_tuesday() -> str:
+    today = date.today()
+    return (today + timedelta(days=(1 - today.weekday()) % 7 or 7)).isoformat()
+
+
+@pytest.fixture
+def people(tmp_path, monkeypatch):
+    gateway = build_platform(tmp_path, monkeypatch)
+    asso, veilleur = Visitor(gateway), Visitor(gateway)
+    asso.sign_in("asso@coroutine.test")
+    veilleur.sign_in("veilleur@coroutine.test")
+    return asso, veilleur
+
+
+def meeting_room(visitor) -> str:
+    html = visitor.get("/sites/la-coroutine/book").get_data(as_text=True)
+    return re.search(r'<option value="([^"]+)"[^>]*>Salle de réunion \(10\)', html).group(1)
+
+
+def request_form(room: str, **changes) -> dict:
+    return {"room": room, "date": next_tuesday(), "starts": "10:00", "ends": "12:00", "attendees": "8",
+            "title": "Réunion revenu de base", "public": "yes", **changes}
+
+
+def test_the_site_page_links_each_room_to_its_booking_form(people):
+    asso, _veilleur = people
+    html = asso.get("/sites/la-coroutine").get_data(as_text=True)
+    assert re.search(r'href="/sites/la-coroutine/book\?room=[^"]+">Réserver Salle de réunion<', html)
+
+
+def test_an_association_sees_that_the_room_is_free_before_asking(people):
+    asso, _veilleur = people
+    page = asso.submit("/sites/la-coroutine/book", {**request_form(meeting_room(asso)), "action": "quote"})
+    assert page.status_code == 200, text_of(page)
+    text = text_of(page)
+    assert "Gratuit : un don à la tirelire est bienvenu." in text
+    assert "Une personne de permanence confirme la demande." in text
+    assert 'value="Réunion revenu de base"' in page.get_data(as_text=True)
+
+
+def test_a_request_waits_then_is_confirmed_from_the_dashboard(people):
+    asso, veilleur = people
+    sent = asso.submit("/sites/la-coroutine/book", {**request_form(meeting_room(asso)), "action": "request"})
+    assert sent.status_code == 302 and sent.headers["Location"] == "/reservations"
+    text = text_of(asso.get("/reservations"))
+    assert "Votre demande est envoyée" in text and "en attente de validation" in text
+    dashboard = veilleur.get("/veilleur?site=la-coroutine")
+    assert "Réservations en attente de validation" in text_of(dashboard)
+    assert "Réunion revenu de base" in text_of(dashboard)
+    action = re.search(r'action="(/veilleur/reservations/[^"]+/confirm)"', dashboard.get_data(as_text=True)).group(1)
+    confirmed = veilleur.submit("/veilleur?site=la-coroutine", {"site": "la-coroutine"}, action=action)
+    assert confirmed.status_code == 302
+    assert "Aucune réservation en attente." in text_of(veilleur.get("/veilleur?site=la-coroutine"))
+    assert "État : confirmée" in text_of(asso.get("/reservations"))
+
+
+def test_declining_needs_a_reason_and_the_requester_reads_it(people):
+    asso, veilleur = people
+    asso.submit("/sites/la-coroutine/book", {**request_form(meeting_room(asso)), "action": "request"})
+    dashboard = veilleur.get("/veilleur?site=la-coroutine").get_data(as_text=True)
+    action = re.search(r'action="(/veilleur/reservations/[^"]+/decline)"', dashboard).group(1)
+    veilleur.submit("/veilleur?site=la-coroutine", {"site": "la-coroutine", "reason": ""}, action=action)
+    assert "Indiquez la raison du refus." in text_of(veilleur.get("/veilleur?site=la-coroutine"))
+    veilleur.submit("/veilleur?site=la-coroutine", {"site": "la-coroutine", "reason": "Salle en travaux"},
+                    action=action)
+    text = text_of(asso.get("/reservations"))
+    assert "refusée" in text and "Salle en travaux" in text
+
+
+def test_booking_errors_are_shown_next_to_the_times(people):
+    asso, _veilleur = people
+    room = meeting_room(asso)
+    missing = asso.submit("/sites/la-coroutine/book", {**request_form(room, starts="", date=""), "action": "quote"})
+    assert missing.status_code == 422
+    html = missing.get_data(as_text=True)
+    assert 'id="f-date-error"' in html and 'id="f-starts-error"' in html
+    backwards = asso.submit("/sites/la-coroutine/book", {**request_form(room, starts="12:00", ends="10:00"),
+                                                         "action": "request"})
+    assert backwards.status_code == 422
+    assert 'class="error-summary"' in backwards.get_data(as_text=True)
+
+
+def test_the_requester_cancels_a_reservation(people):
+    asso, _veilleur = people
+    asso.submit("/sites/la-coroutine/book", {**request_form(meeting_room(asso)), "action": "request"})
+    action = re.search(r'action="(/reservations/[^"]+/cancel)"', asso.get("/reservations").get_data(as_text=True))
+    cancelled = asso.submit("/reservations", {}, action=action.group(1))
+    assert cancelled.status_code == 302
+    text = text_of(asso.get("/reservations"))
+    assert "La réservation est annulée." in text and "Annuler cette réservation" not in text
