@@ -145,3 +145,53 @@ def test_a_neighbour_finds_the_basket_code_and_a_veilleur_ticks_it_off_then_a_ch
     veilleur.page.locator(f"#f-qty-{product['id']}").fill("1")
     veilleur.click(t["record"])
     assert t["refused"] in veilleur.text()
+
+
+def test_an_association_books_the_meeting_room_and_sees_it_confirmed_after_a_veilleur_approves(person, request):
+    from datetime import date, timedelta
+
+    t = {"fr": {"book": "Réserver Salle de réunion", "room": "Salle", "date": "Date", "from": "De", "to": "À",
+                "people": "Nombre de personnes", "price": "Voir le prix", "free": "Gratuit",
+                "send": "Envoyer la demande", "waiting": "en attente de validation", "confirm": "Confirmer",
+                "confirmed": "État : confirmée", "none_waiting": "Aucune réservation en attente."},
+         "en": {"book": "Book Salle de réunion", "room": "Room", "date": "Date", "from": "From", "to": "To",
+                "people": "Number of people", "price": "See the price", "free": "Free",
+                "send": "Send the request", "waiting": "waiting for a volunteer's approval", "confirm": "Confirm",
+                "confirmed": "Status: confirmed", "none_waiting": "No booking is waiting."}}[person.lang]
+    weeks = list(VARIANTS).index(request.node.callspec.id) + 1
+    today = date.today()
+    day = today + timedelta(days=(1 - today.weekday()) % 7 or 7) + timedelta(weeks=weeks)
+    title = f"Assemblée {request.node.callspec.id}"
+
+    person.goto("/")
+    person.use_language()
+    person.sign_in("asso@coroutine.test")
+    person.goto("/sites/la-coroutine")
+    person.click(t["book"], role="link")
+    person.fill(t["date"], day.isoformat())
+    person.fill(t["from"], "14:00")
+    person.fill(t["to"], "16:00")
+    person.fill(t["people"], "9")
+    person.page.locator("#f-title").fill(title)
+    person.click(t["price"])
+    assert t["free"] in person.text()
+    person.click(t["send"])
+    assert t["waiting"] in person.text() and title in person.text()
+
+    asso_cookies = person.page.context.cookies()
+    person.page.context.clear_cookies()
+    person.speaking = "fr"
+    person.goto("/")
+    person.use_language()
+    person.sign_in("veilleur@coroutine.test")
+    person.goto("/veilleur?site=la-coroutine")
+    waiting = person.page.locator(".card", has_text=title)
+    waiting.get_by_role("button", name=t["confirm"]).click()
+    person.check()
+    assert title not in person.text()
+
+    person.page.context.clear_cookies()
+    person.page.context.add_cookies(asso_cookies)
+    person.goto("/reservations")
+    booked = person.page.locator(".reservation", has_text=title)
+    assert t["confirmed"] in " ".join(booked.inner_text().split())
