@@ -25,7 +25,7 @@ ALLOWED = "allowed"      # a valid request succeeds (2xx)
 UNAUTHENTICATED = "401"  # refused: sign in first
 FORBIDDEN = "403"        # refused: signed in without the right
 HIDDEN = "404-hidden"    # refused by hiding: someone else's resource answers 404, as if it did not exist
-OWN_ONLY = "own-only"    # allowed on one's own resource (2xx); someone else's is refused (404 hidden, or 403)
+OWN_ONLY = "own-only"    # allowed on one's own resource (2xx); someone else's is refused (404, or 403 if said)
 OUTCOMES = {
     ALLOWED: "a valid request succeeds (2xx)",
     UNAUTHENTICATED: "refused: no (or bad) credentials",
@@ -40,6 +40,7 @@ class Cell:
     expected: str
     reason: str = ""
     actual: str = ""  # set for a known defect: what the platform answers today instead of `expected`
+    others: str = HIDDEN  # for own-only: the answer on someone else's resource
 
     @property
     def defect(self) -> bool:
@@ -141,7 +142,7 @@ OPERATIONS = [
     op("POST", "/api/booking/calendars/organisations/{organisation_id}/token",
        "make or rotate the secret of an organisation's private feed",
        neighbour=Cell(FORBIDDEN, "member of no organisation"),
-       member=Cell(OWN_ONLY, "their own organisation's; another organisation's is a 403"),
+       member=Cell(OWN_ONLY, "their own organisation's; another organisation's is a 403", others=FORBIDDEN),
        veilleur=Cell(ALLOWED, "any organisation")),
 
     # -- relay ---------------------------------------------------------------------------------------------
@@ -210,6 +211,8 @@ def known_defects() -> list[tuple[Operation, str, Cell]]:
 
 def _cell_text(c: Cell) -> str:
     text = {UNAUTHENTICATED: "401", FORBIDDEN: "403"}.get(c.expected, c.expected)
+    if c.expected == OWN_ONLY and c.others != HIDDEN:
+        text += f" (others: {c.others})"
     if c.defect:
         text = f"**{text}** (defect: {c.actual} today)"
     return text
