@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import itertools
 import re
+import time
 import uuid
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -35,6 +36,10 @@ PAID = {"hour": 200, "half_day": 500, "day": 1000, "money_box": False}
 FREE = {"hour": 0, "half_day": 0, "day": 0, "money_box": True}
 RATES = {"association": FREE, "citizen_group": FREE, "individual": PAID, "public_body": PAID, "company": PAID}
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+# The test's own site, so that what other tests do to the demo sites (hours, closures, rules) cannot interfere.
+SITE_HOURS = {day: [{"opens": "08:00", "closes": "20:00"}] for day in WEEKDAYS}
+GROCERY_RULES = {"threshold_cents_per_day": 1000, "access_months": 3, "monthly_caps_cents": [3000, 4500, 6000],
+                 "tier_percentages": {"1": 10, "2": 20, "3": 30}, "currency": "EUR"}
 
 
 def unique(prefix: str) -> str:
@@ -89,6 +94,17 @@ class World:
             f"{response.status_code} {response.text[:500]}"
         return response.json() if response.content else None
 
+    def eventually_ok(self, who, method: str, path: str, json=None, timeout: float = 30):
+        """A set-up step on the test's site, which each service learns from the bus a moment after it is made."""
+        deadline = time.monotonic() + timeout
+        response = self.send(who, method, path, json)
+        while response.status_code in (404, 409, 422) and time.monotonic() < deadline:
+            time.sleep(0.2)
+            response = self.send(who, method, path, json)
+        assert 200 <= response.status_code < 300, \
+            f"set-up {method} {path} as {who}: {response.status_code} {response.text[:500]}"
+        return response.json() if response.content else None
+
     def new_account(self, name: str, **admin_changes) -> tuple[dict, dict]:
         email = f"{unique(name)}@example.test"
         account = self.ok(ANONYMOUS, "POST", "/api/accounts",
@@ -123,7 +139,11 @@ class World:
     @cached_property
     def site(self) -> dict:
         return self.ok(ADMIN, "POST", "/api/sites", {"slug": unique("lieu"), "name": "Lieu de la matrice",
-                                                      "address": "Lille"})
+                                                      "address": "Lille", "opening_hours": SITE_HOURS})
+
+    @property
+    def slug(self) -> str:
+        return self.site["slug"]
 
     # -- booking -------------------------------------------------------------------------------------------
     @staticmethod
@@ -138,8 +158,8 @@ class World:
                 yield starts.isoformat(), (starts + timedelta(hours=1)).isoformat()
 
     def new_room(self, name: str = "Salle") -> dict:
-        return self.ok(ADMIN, "POST", "/api/booking/rooms", {"site": "la-coroutine", "name": unique(name),
-                                                             "capacity": 12, "rates": RATES})
+        return self.eventually_ok(ADMIN, "POST", "/api/booking/rooms", {"site": self.slug, "name": unique(name),
+                                                                        "capacity": 12, "rates": RATES})
 
     @cached_property
     def room(self) -> dict:
@@ -170,7 +190,8 @@ class World:
         night = next(self._nights)
         # From midnight: an hour that exists every night, daylight-saving changes included.
         starts = datetime(night.year, night.month, night.day, 0, tzinfo=PARIS)
-        return {"site": "la-coroutine", "starts_at": starts.isoformat(),
+        self.room  # noqa: B018 - the booking service knows the site
+        return {"site": self.slug, "starts_at": starts.isoformat(),
                 "ends_at": (starts + timedelta(hours=1)).isoformat(), "reason": "travaux"}
 
     # -- relay ---------------------------------------------------------------------------------------------
@@ -184,7 +205,7 @@ class World:
 
     def contract_body(self, weeks: int, days_ahead: int = 8) -> dict:
         start = date.today() + timedelta(days=days_ahead)
-        return {"producer_id": self.producer["id"], "site": "la-coroutine", "name": unique("Légumes"),
+        return {"producer_id": self.producer["id"], "site": self.slug, "name": unique("Légumes"),
                 "weekday": WEEKDAYS[start.weekday()], "window_opens": "18:00", "window_closes": "20:00",
                 "season_start": start.isoformat(), "season_end": (start + timedelta(weeks=weeks - 1)).isoformat(),
                 "basket_kinds": [{"name": "small", "description": "Petit panier", "price_cents": 1200}],
@@ -195,12 +216,13 @@ class World:
 
     @cached_property
     def open_contract(self) -> dict:
-        """Nobody has a share yet: each person takes one."""
-        return self.ok(VEILLEUR, "POST", "/api/relay/contracts", self.contract_body(weeks=2))
+        """Nobody has a share yet: each person takes one. The first contract: the relay may still learn the site."""
+        return self.eventually_ok(VEILLEUR, "POST", "/api/relay/contracts", self.contract_body(weeks=2))
 
     @cached_property
     def _staff_distributions(self):
         """One distribution per change a veilleur makes; the neighbour holds a basket in each."""
+        self.open_contract  # noqa: B018 - the relay knows the site
         contract = self.ok(VEILLEUR, "POST", "/api/relay/contracts", self.contract_body(weeks=40))
         self.ok(NEIGHBOUR, "POST", f"/api/relay/contracts/{contract['id']}/subscriptions", {"basket_kind": "small"})
         return iter(self.distributions_of(contract))
@@ -211,6 +233,7 @@ class World:
     @cached_property
     def basket_contract(self) -> dict:
         """Every person holds a share, so everyone has baskets of their own."""
+        self.open_contract  # noqa: B018 - the relay knows the site
         contract = self.ok(VEILLEUR, "POST", "/api/relay/contracts", self.contract_body(weeks=20))
         for role in PEOPLE:
             self.ok(role, "POST", f"/api/relay/contracts/{contract['id']}/subscriptions", {"basket_kind": "small"})
@@ -237,21 +260,22 @@ class World:
     # -- grocery -------------------------------------------------------------------------------------------
     @cached_property
     def rules(self) -> dict:
-        current = self.ok(ADMIN, "GET", "/api/grocery/sites/la-coroutine/rules")
-        return {key: value for key, value in current.items() if key not in ("site_id", "updated_at")}
+        """The grocery rules of the test's site, set once the grocery knows the site."""
+        self.eventually_ok(ADMIN, "PUT", f"/api/grocery/sites/{self.slug}/rules", GROCERY_RULES)
+        return GROCERY_RULES
 
-    @staticmethod
-    def household_body() -> dict:
-        return {"site": "la-coroutine", "referrer_organisation": "CCAS de Lille", "household_size": 2,
+    def household_body(self) -> dict:
+        self.rules  # noqa: B018
+        return {"site": self.slug, "referrer_organisation": "CCAS de Lille", "household_size": 2,
                 "monthly_resources_cents": 110_000, "fixed_charges_cents": 65_000}
 
     @cached_property
     def household(self) -> dict:
         return self.ok(VEILLEUR, "POST", "/api/grocery/households", self.household_body())
 
-    @staticmethod
-    def product_body() -> dict:
-        return {"site": "la-coroutine", "name": unique("Riz"), "category": "épicerie", "unit": "piece",
+    def product_body(self) -> dict:
+        self.rules  # noqa: B018
+        return {"site": self.slug, "name": unique("Riz"), "category": "épicerie", "unit": "piece",
                 "retail_price_cents": 250, "tier": "1"}
 
     @cached_property
@@ -390,7 +414,8 @@ def _change_site(w, role, owner):
 
 @scenario("POST", "/api/booking/rooms")
 def _new_room(w, role, owner):
-    return Call("POST", "/api/booking/rooms", {"site": "la-coroutine", "name": unique("Atelier"), "capacity": 6})
+    w.room  # noqa: B018 - the booking service knows the site
+    return Call("POST", "/api/booking/rooms", {"site": w.slug, "name": unique("Atelier"), "capacity": 6})
 
 
 @scenario("PATCH", "/api/booking/rooms/{room_id}")
@@ -475,6 +500,7 @@ def _change_producer(w, role, owner):
 
 @scenario("POST", "/api/relay/contracts")
 def _contract(w, role, owner):
+    w.open_contract  # noqa: B018 - the relay knows the site
     return Call("POST", "/api/relay/contracts", w.contract_body(weeks=2))
 
 
@@ -542,12 +568,13 @@ def _withdraw_proxy(w, role, owner):
 
 @scenario("PUT", "/api/grocery/sites/{site}/rules")
 def _rules(w, role, owner):
-    return Call("PUT", "/api/grocery/sites/la-coroutine/rules", w.rules)  # the rules it already has
+    return Call("PUT", f"/api/grocery/sites/{w.slug}/rules", w.rules)  # the rules it already has
 
 
 @scenario("POST", "/api/grocery/sites/{site}/daily-check")
 def _daily_check(w, role, owner):
-    return Call("POST", "/api/grocery/sites/la-coroutine/daily-check", {"days": 2})
+    w.rules  # noqa: B018 - the grocery knows the site
+    return Call("POST", f"/api/grocery/sites/{w.slug}/daily-check", {"days": 2})
 
 
 @scenario("POST", "/api/grocery/households")
@@ -584,7 +611,7 @@ def _movement(w, role, owner):
 @scenario("POST", "/api/grocery/sales")
 def _sale(w, role, owner):
     w.lot  # noqa: B018 - stock to sell from
-    return Call("POST", "/api/grocery/sales", {"site": "la-coroutine", "kind": "shop", "payment_method": "cash",
+    return Call("POST", "/api/grocery/sales", {"site": w.slug, "kind": "shop", "payment_method": "cash",
                                                "lines": [{"product_id": w.product["id"], "quantity": 1}]})
 
 
