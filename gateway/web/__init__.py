@@ -7,18 +7,19 @@ from flask import Flask
 from flask_babel import Babel
 from flask_wtf.csrf import CSRFProtect
 
-from gateway.web import i18n
+from gateway.web import housing_words, i18n
 
 DEV_SECRET_KEY = "veilleuse-dev-only-web-secret-change-me-in-production"
 csrf = CSRFProtect()
 # Blueprints of pages: their POST forms must carry a CSRF token.
-PAGE_BLUEPRINTS = {"pages", "admin", "relay", "grocery", "booking"}
+PAGE_BLUEPRINTS = {"pages", "admin", "relay", "grocery", "booking", "housing"}
 
 
 def init_web(app: Flask) -> None:
     from gateway.web.admin import admin_pages
     from gateway.web.booking import booking_pages
     from gateway.web.grocery import grocery_pages
+    from gateway.web.housing import housing_pages
     from gateway.web.pages import pages
     from gateway.web.relay import relay_pages
 
@@ -38,3 +39,5 @@ def init_web(app: Flask) -> None:
     app.register_blueprint(relay_pages)
     app.register_blueprint(grocery_pages)
     app.register_blueprint(booking_pages)
+    app.register_blueprint(housing_pages)
+    housing_words.install(app)

@@ -61,6 +61,7 @@ def _seeded_files() -> dict[str, str]:
         from infra.demo_data import apply_sites, seed_booking, seed_gateway
 
         from services.grocery.demo import seed_grocery
+        from services.housing.demo import seed_housing
         from services.relay.demo import seed_relay
 
         folder = Path(tempfile.mkdtemp(prefix="web-unit-"))
@@ -74,6 +75,7 @@ def _seeded_files() -> dict[str, str]:
         seed_booking(dbs["booking"])
         seed_relay(dbs["relay"])
         seed_grocery(dbs["grocery"])
+        seed_housing(dbs["housing"])
         for db in dbs.values():
             db.dispose()
     return _TEMPLATES
