@@ -195,3 +195,38 @@ def test_an_association_books_the_meeting_room_and_sees_it_confirmed_after_a_vei
     person.goto("/reservations")
     booked = person.page.locator(".reservation", has_text=title)
     assert t["confirmed"] in " ".join(booked.inner_text().split())
+
+
+def test_a_newcomer_posts_a_request_and_accepts_a_match(person, system):
+    from datetime import date, timedelta
+
+    t = {"fr": {"look": "Je cherche un logement", "arrival": "Date d'arrivée", "post": "Publier ma demande",
+                "reason": "À Wazemmes, un des quartiers souhaités.", "see": "Voir cette correspondance et écrire",
+                "interested": "Je suis intéressé·e", "sent": "Votre intérêt est envoyé"},
+         "en": {"look": "I am looking for a home", "arrival": "Arrival date", "post": "Post my request",
+                "reason": "In Wazemmes, one of the wished areas.", "see": "See this match and write",
+                "interested": "I am interested", "sent": "Your interest is sent"}}[person.lang]
+    person.goto("/")
+    person.use_language()
+    person.sign_in("voisin@coroutine.test")
+    person.goto("/housing")
+    person.click(t["look"], role="link")
+    person.fill(t["arrival"], (date.today() + timedelta(days=12)).isoformat())
+    person.page.locator("#f-budget").fill("480")
+    person.page.locator("#f-languages").select_option(["es", "fr"])
+    person.page.locator("#f-areas-wazemmes").check()
+    person.click(t["post"])
+    room = person.page.locator(".match", has_text="Wazemmes")
+    assert t["reason"] in " ".join(room.inner_text().split())
+    room.get_by_role("link", name=t["see"]).click()
+    person.check()
+    person.click(t["interested"])
+    assert t["sent"] in person.text()
+    assert "asso@coroutine.test" not in person.text()
+
+    seeker_id, offer_id = person.page.url.rstrip("/").split("/")[-2:]
+    answer = requests.post(system.url(f"/api/housing/matches/{seeker_id}/{offer_id}/interest"),
+                           headers=system.auth("asso@coroutine.test"), timeout=10)
+    assert answer.status_code in (200, 201), answer.text
+    person.goto(f"/housing/matches/{seeker_id}/{offer_id}")
+    assert "asso@coroutine.test" in person.text()
