@@ -4,6 +4,7 @@ from __future__ import annotations
 import logging
 import signal
 import threading
+from typing import Callable
 
 from shared.bus.consumer import Consumer, HandlerFn
 from shared.bus.relay import OutboxRelay
@@ -22,12 +23,40 @@ def build_loops(settings: Settings, db: Database, queues: dict[str, dict[str, Ha
     return loops
 
 
+class PeriodicTask:
+    """Runs `task(db)` every `interval` seconds on its own thread, the first time after `first_delay`.
+
+    A failing round (the database away, say) is logged and tried again at the next round."""
+
+    def __init__(self, name: str, task: Callable[[Database], object], interval: float, first_delay: float = 0.0):
+        self.name, self.task, self.interval, self.first_delay = name, task, interval, first_delay
+        self.db: Database | None = None
+        self.stopping = threading.Event()
+
+    def stop(self) -> None:
+        self.stopping.set()
+
+    def run_forever(self) -> None:
+        delay = self.first_delay
+        while not self.stopping.wait(delay):
+            delay = self.interval
+            try:
+                done = self.task(self.db)
+                if done:
+                    log.info("%s: %s", self.name, done)
+            except Exception:  # noqa: BLE001 - try again next round
+                log.exception("%s failed; trying again in %.0fs", self.name, self.interval)
+
+
 def run_worker(component: str, queues: dict[str, dict[str, HandlerFn]],
-               settings: Settings | None = None) -> None:
+               settings: Settings | None = None, periodic: list[PeriodicTask] = ()) -> None:
+    """The outbox relay, one consumer per queue and the periodic tasks, until SIGTERM or SIGINT."""
     settings = settings or Settings.from_env(component)
     configure_logging(component, settings.log_level)
     db = Database(settings.database_url)
-    loops = build_loops(settings, db, queues)
+    for task in periodic:
+        task.db = db
+    loops = [*build_loops(settings, db, queues), *periodic]
     threads = [threading.Thread(target=loop.run_forever, name=loop.name, daemon=True) for loop in loops]
 
     def _stop(_signum, _frame):
@@ -39,7 +68,8 @@ def run_worker(component: str, queues: dict[str, dict[str, HandlerFn]],
     signal.signal(signal.SIGINT, _stop)
     for thread in threads:
         thread.start()
-    log.info("%s worker started: relay and %d consumer(s)", component, len(queues))
+    log.info("%s worker started: relay, %d consumer(s), %d periodic task(s)", component, len(queues),
+             len(periodic))
     for thread in threads:
         while thread.is_alive():
             thread.join(timeout=0.5)

@@ -1,13 +1,8 @@
 """`python -m services.grocery.worker`: the grocery outbox relay, consumers and the daily check."""
 from __future__ import annotations
 
-import logging
-import threading
-
 from services.grocery.handlers import ACCOUNT_HANDLERS, DONATION_HANDLERS, SITE_HANDLERS
-from shared.worker import run_worker
-
-log = logging.getLogger("veilleuse.grocery")
+from shared.worker import PeriodicTask, run_worker
 
 QUEUES = {
     "grocery.sites": SITE_HANDLERS,
@@ -29,21 +24,6 @@ def run_daily_checks(db) -> int:
     return len(site_ids)
 
 
-def _daily_check_loop(stop: threading.Event) -> None:
-    from shared.config import Settings
-    from shared.db import Database
-
-    db = Database(Settings.from_env("grocery").database_url)
-    delay = 5.0
-    while not stop.wait(delay):
-        delay = DAILY_CHECK_EVERY_SECONDS
-        try:
-            run_daily_checks(db)
-        except Exception:  # noqa: BLE001 - database away: try again at the next round
-            log.warning("grocery daily check failed; retrying later", exc_info=True)
-
-
 if __name__ == "__main__":
-    threading.Thread(target=_daily_check_loop, args=(threading.Event(),), name="grocery daily check",
-                     daemon=True).start()
-    run_worker("grocery", QUEUES)
+    run_worker("grocery", QUEUES, periodic=[PeriodicTask("grocery daily check", run_daily_checks,
+                                                         DAILY_CHECK_EVERY_SECONDS, first_delay=5.0)])

@@ -79,7 +79,7 @@ def test_events_carry_no_contact_details_or_free_text(sqlite_database):
 def test_the_housekeeping_round_expires_purges_and_proposes(sqlite_database):
     from datetime import timedelta
 
-    from services.housing.worker import Housekeeping
+    from services.housing.worker import housekeeping
     from shared.events import utcnow
 
     db = sqlite_database("housing")
@@ -91,7 +91,7 @@ def test_the_housekeeping_round_expires_purges_and_proposes(sqlite_database):
             service.create_request(session, person, **load(request_body(max_roommates=1)))
         old.status, old.expired_at = "expired", long_ago + timedelta(days=60)
         stale_id, old_id = stale.id, old.id
-    done = Housekeeping(db, interval=300).run_once()
+    done = housekeeping(db)
     assert done == {"expire_requests": 1, "purge_expired_requests": 1,
                     "propose_groups": {"proposed": 1, "considered": 2}}
     with db.transaction() as session:
