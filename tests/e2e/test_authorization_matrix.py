@@ -20,9 +20,26 @@ import pytest
 import requests
 
 from services.housing.languages import LANGUAGES
-from tests.e2e.authorization_matrix import (ADMIN, ALLOWED, ANONYMOUS, FORBIDDEN, HIDDEN, MATRIX, MEMBER, NEIGHBOUR,
-                                            OPERATIONS, OWN_ONLY, PEOPLE, PROGRAM, ROLES, TABLE_BEGIN, TABLE_END,
-                                            UNAUTHENTICATED, VEILLEUR, render_markdown)
+from tests.e2e.authorization_matrix import (
+    ADMIN,
+    ALLOWED,
+    ANONYMOUS,
+    FORBIDDEN,
+    HIDDEN,
+    MATRIX,
+    MEMBER,
+    NEIGHBOUR,
+    OPERATIONS,
+    OWN_ONLY,
+    PEOPLE,
+    PROGRAM,
+    ROLES,
+    TABLE_BEGIN,
+    TABLE_END,
+    UNAUTHENTICATED,
+    VEILLEUR,
+    render_markdown,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 PARIS = ZoneInfo("Europe/Paris")
@@ -288,17 +305,19 @@ class World:
                                                                "source": "purchase", "storage_place": "réserve"})
 
     # -- housing -------------------------------------------------------------------------------------------
+    # Far ahead and cheap, so that these requests and offers match one another and never crowd the rankings
+    # of other tests' requests and offers (budget and dates are hard filters).
     @staticmethod
     def request_body(**overrides) -> dict:
-        body = {"arrival_date": (date.today() + timedelta(days=21)).isoformat(), "stay_months": 6,
-                "max_budget_cents": 55_000, "areas": ["wazemmes"], "languages": ["fr", "es"], "hours": "quiet",
+        body = {"arrival_date": (date.today() + timedelta(days=300)).isoformat(), "stay_months": 6,
+                "max_budget_cents": 10_000, "areas": ["wazemmes"], "languages": ["fr", "es"], "hours": "quiet",
                 "about": "J'arrive pour mes études.", "contact_email": "contact@example.test"}
         return {**body, **overrides}
 
     @staticmethod
     def offer_body() -> dict:
-        return {"kind": "room", "rent_cents": 42_000, "charges_cents": 5_000, "deposit_cents": 42_000,
-                "available_from": (date.today() + timedelta(days=7)).isoformat(), "area": "wazemmes",
+        return {"kind": "room", "rent_cents": 6_000, "charges_cents": 1_000, "deposit_cents": 6_000,
+                "available_from": (date.today() + timedelta(days=295)).isoformat(), "area": "wazemmes",
                 "max_occupants": 1, "furnished": True, "languages": ["fr", "es"], "hours": "quiet",
                 "house_rules": "Calme après 22 h.", "contact_email": "hote@example.test"}
 
@@ -333,8 +352,7 @@ class World:
         for role, count in wanted.items():
             for _ in range(count):
                 language = next(languages)
-                body = self.request_body(languages=[language], areas=["fives"], max_roommates=1,
-                                         arrival_date=(date.today() + timedelta(days=45)).isoformat())
+                body = self.request_body(languages=[language], areas=["fives"], max_roommates=1)
                 mine = self.ok(role, "POST", "/api/housing/requests", body)
                 self.ok(HELPER, "POST", "/api/housing/requests", body)
                 pairs.append((role, mine["id"]))
