@@ -4,11 +4,11 @@ from __future__ import annotations
 from datetime import date, datetime, time
 from zoneinfo import ZoneInfo
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext
 
 from gateway.web import client
-from gateway.web.forms import FormState, raise_for_session, require, roles_required, signed_in
+from gateway.web.forms import FormState, NotAllowed, raise_for_session, require, roles_required, signed_in
 
 booking_pages = Blueprint("booking", __name__)
 STAFF = ("veilleur", "admin")
@@ -85,10 +85,23 @@ def book(slug: str):
 
 @booking_pages.get("/reservations")
 @signed_in
-def my_reservations():
+def my_reservations(calendar_link: str | None = None, status: int = 200):
     reservations = require(client.get("/api/booking/reservations", query={"mine": "true"}))
     reservations.sort(key=lambda r: r["starts_at"], reverse=True)
-    return render_template("booking/reservations.html", reservations=reservations, rooms=rooms_by_id())
+    page = render_template("booking/reservations.html", reservations=reservations, rooms=rooms_by_id(),
+                           organisation=session.get("organisation"), calendar_link=calendar_link)
+    return page, status, {"Cache-Control": "no-store"} if calendar_link else {}
+
+
+@booking_pages.post("/reservations/calendar-link")
+@signed_in
+def calendar_link():
+    """A new secret address of the organisation's private calendar (the old one stops working)."""
+    organisation_id = session.get("organisation_id")
+    if not organisation_id:
+        raise NotAllowed()
+    made = require(client.post(f"/api/booking/calendars/organisations/{organisation_id}/token"))
+    return my_reservations(calendar_link=request.host_url.rstrip("/") + "/api/booking" + made["feed"], status=201)
 
 
 @booking_pages.post("/reservations/<reservation_id>/cancel")

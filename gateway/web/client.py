@@ -14,6 +14,7 @@ class ApiResult:
     status: int
     body: object = None
     problem: dict = field(default_factory=dict)
+    raw: bytes = b""
 
     @property
     def ok(self) -> bool:
@@ -65,11 +66,12 @@ def call(method: str, path: str, json_body=None, query: dict | None = None, toke
 
     response = contextvars.Context().run(perform)
     try:
-        payload = response.get_json(force=True, silent=True) if response.data else None
+        raw = response.get_data()
+        payload = response.get_json(force=True, silent=True) if raw and response.is_json else None
     finally:
         response.close()
     if 200 <= response.status_code < 300:
-        return ApiResult(response.status_code, payload)
+        return ApiResult(response.status_code, payload, raw=raw)
     problem = payload if isinstance(payload, dict) else {"status": response.status_code,
                                                           "detail": response.status}
     return ApiResult(response.status_code, None, problem)

@@ -6,8 +6,16 @@ from flask_babel import gettext
 from flask_wtf.csrf import CSRFError
 
 from gateway.web import client
-from gateway.web.forms import (FormState, NotAllowed, SessionExpired, Unavailable, has_role, require,
-                               safe_next, signed_in)
+from gateway.web.forms import (
+    FormState,
+    NotAllowed,
+    SessionExpired,
+    Unavailable,
+    has_role,
+    require,
+    safe_next,
+    signed_in,
+)
 from gateway.web.i18n import LANGUAGES
 from gateway.web.today import todays_sections
 
@@ -102,7 +110,8 @@ def open_session(token: str) -> dict:
     session.clear()
     session.update(token=token, account_id=account["id"], name=account["display_name"],
                    roles=list(account.get("roles") or ()), lang=chosen or account.get("language") or "fr",
-                   lang_chosen=bool(chosen), organisation=(account.get("organisation") or {}).get("name"))
+                   lang_chosen=bool(chosen), organisation=(account.get("organisation") or {}).get("name"),
+                   organisation_id=(account.get("organisation") or {}).get("id"))
     return account
 
 

@@ -97,3 +97,61 @@ def test_the_requester_cancels_a_reservation(people):
     assert cancelled.status_code == 302
     text = text_of(asso.get("/reservations"))
     assert "La réservation est annulée." in text and "Annuler cette réservation" not in text
+
+
+def test_todays_confirmed_public_booking_is_on_the_site_page(people):
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    asso, veilleur = people
+    now = datetime.now(ZoneInfo("Europe/Paris"))
+    if now.hour >= 17 or now.weekday() == 6:
+        pytest.skip("La Coroutine is closed for the rest of today (Sunday, or after 17:00)")
+    hour = max(now.hour + 1, 10)
+    start = f"{hour:02d}:00"
+    room = meeting_room(veilleur)
+    sent = veilleur.submit("/sites/la-coroutine/book", {**request_form(room, date=now.date().isoformat(),
+                                                                       starts=start, ends=f"{hour + 1:02d}:00",
+                                                                       title="Atelier réparation"),
+                                                        "action": "request"})
+    assert sent.status_code == 302, text_of(sent)
+    dashboard = veilleur.get("/veilleur?site=la-coroutine").get_data(as_text=True)
+    confirm = re.search(r'action="(/veilleur/reservations/[^"]+/confirm)"', dashboard)
+    if confirm:
+        veilleur.submit("/veilleur?site=la-coroutine", {"site": "la-coroutine"}, action=confirm.group(1))
+    text = text_of(asso.get("/sites/la-coroutine"))
+    assert "Événements publics du jour" in text
+    assert f"de {start} à" in text and "Atelier réparation (Salle de réunion, La Coroutine)" in text
+
+
+def test_an_association_member_makes_the_private_calendar_address(people):
+    asso, _veilleur = people
+    page = asso.get("/reservations")
+    assert "Agenda privé de Collectif pour un revenu de base Lille" in text_of(page)
+    made = asso.submit("/reservations", {}, action="/reservations/calendar-link")
+    assert made.status_code == 201 and made.headers["Cache-Control"] == "no-store"
+    link = re.search(r'id="calendar-link">([^<]+)<', made.get_data(as_text=True)).group(1)
+    path = link.split("://", 1)[1].split("/", 1)[1]
+    feed = asso.client.get("/" + path.replace("&amp;", "&"))
+    assert feed.status_code == 200 and b"BEGIN:VCALENDAR" in feed.data
+
+
+def test_the_public_events_of_a_day_come_from_the_sites_public_feed(people):
+    asso, veilleur = people
+    tuesday = date.fromisoformat(next_tuesday())
+    room = meeting_room(veilleur)
+    veilleur.submit("/sites/la-coroutine/book", {**request_form(room, title="Repair café", starts="15:00",
+                                                                ends="17:00"), "action": "request"})
+    asso.submit("/sites/la-coroutine/book", {**request_form(room, title="Réunion privée", public="",
+                                                            starts="10:00", ends="11:00"), "action": "request"})
+    dashboard = veilleur.get("/veilleur?site=la-coroutine").get_data(as_text=True)
+    for action in re.findall(r'action="(/veilleur/reservations/[^"]+/confirm)"', dashboard):
+        veilleur.submit("/veilleur?site=la-coroutine", {"site": "la-coroutine"}, action=action)
+    from gateway.web.today import todays_public_bookings
+
+    with veilleur.app.test_request_context("/"):
+        lines = todays_public_bookings({"slug": "la-coroutine", "timezone": "Europe/Paris"}, today=tuesday)
+        other_day = todays_public_bookings({"slug": "la-coroutine", "timezone": "Europe/Paris"},
+                                           today=tuesday + timedelta(days=1))
+    assert lines == ["de 15:00 à 17:00 : Repair café (Salle de réunion, La Coroutine)"]
+    assert other_day == []
