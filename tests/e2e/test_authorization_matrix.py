@@ -88,7 +88,8 @@ class World:
         self.accounts = {role: self.ok(role, "GET", "/api/accounts/me") for role in PEOPLE}
         key = self.ok(ADMIN, "POST", "/api/api-keys", {"name": "Matrice des autorisations", "roles": []})
         self.credentials[PROGRAM] = self.bearer(key["key"])
-        self.credentials[HELPER] = self.new_account("hote")[1]
+        helper, self.credentials[HELPER] = self.new_account("hote")
+        self.helper_id = helper["id"]
         self._slots = self._weekday_slots(date.today() + timedelta(days=14), range(9, 19))
         self._series_slots = self._weekday_slots(date.today() + timedelta(days=21), range(9, 19), days=5)
         self._nights = (date.today() + timedelta(days=120 + n) for n in itertools.count())
@@ -238,10 +239,10 @@ class World:
 
     @cached_property
     def _staff_distributions(self):
-        """One distribution per change a veilleur makes; the neighbour holds a basket in each."""
+        """One distribution per change a veilleur makes; the helper holds a basket in each."""
         self.open_contract  # noqa: B018 - the relay knows the site
         contract = self.ok(VEILLEUR, "POST", "/api/relay/contracts", self.contract_body(weeks=40))
-        self.ok(NEIGHBOUR, "POST", f"/api/relay/contracts/{contract['id']}/subscriptions", {"basket_kind": "small"})
+        self.ok(HELPER, "POST", f"/api/relay/contracts/{contract['id']}/subscriptions", {"basket_kind": "small"})
         return iter(self.distributions_of(contract))
 
     def staff_distribution(self) -> dict:
@@ -546,7 +547,7 @@ def _delivery(w, role, owner):
 @scenario("POST", "/api/relay/distributions/{distribution_id}/collections")
 def _collect(w, role, owner):
     return Call("POST", f"/api/relay/distributions/{w.staff_distribution()['id']}/collections",
-                {"account_id": w.accounts[NEIGHBOUR]["id"]})
+                {"account_id": w.helper_id})
 
 
 @scenario("POST", "/api/relay/distributions/{distribution_id}/close")
