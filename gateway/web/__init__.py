@@ -34,10 +34,6 @@ def init_web(app: Flask) -> None:
     Babel(app, locale_selector=i18n.select_locale)
     csrf.init_app(app)
     i18n.install_template_helpers(app)
-    app.register_blueprint(pages)
-    app.register_blueprint(admin_pages)
-    app.register_blueprint(relay_pages)
-    app.register_blueprint(grocery_pages)
-    app.register_blueprint(booking_pages)
-    app.register_blueprint(housing_pages)
+    for blueprint in (pages, admin_pages, relay_pages, grocery_pages, booking_pages, housing_pages):
+        app.register_blueprint(blueprint)
     housing_words.install(app)

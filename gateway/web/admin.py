@@ -7,8 +7,10 @@ from flask_babel import gettext
 from gateway.web import client
 from gateway.web.forms import FormState, cents_to_euros, euros_to_cents, require, roles_required
 from gateway.web.i18n import ROLE_NAMES, WEEKDAYS, day_name, kind_name
+from gateway.web.pages import page_error
 
 admin_pages = Blueprint("admin", __name__, url_prefix="/admin")
+admin_pages.register_error_handler(Exception, page_error)
 SPANS_PER_DAY = 2
 RATE_KINDS = ("association", "citizen_group", "individual", "public_body", "company")
 RATE_UNITS = ("hour", "half_day", "day")

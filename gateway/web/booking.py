@@ -9,8 +9,10 @@ from flask_babel import gettext
 
 from gateway.web import client
 from gateway.web.forms import FormState, NotAllowed, raise_for_session, require, roles_required, signed_in
+from gateway.web.pages import page_error
 
 booking_pages = Blueprint("booking", __name__)
+booking_pages.register_error_handler(Exception, page_error)
 STAFF = ("veilleur", "admin")
 # API field -> form field
 FIELD_OF = {"starts_at": "starts", "ends_at": "ends", "room": "room", "attendees": "attendees", "title": "title"}

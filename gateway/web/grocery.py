@@ -10,8 +10,10 @@ from flask_babel import gettext
 from gateway.web import client
 from gateway.web.forms import FormState, raise_for_session, require, roles_required
 from gateway.web.i18n import cents
+from gateway.web.pages import page_error
 
 grocery_pages = Blueprint("grocery", __name__)
+grocery_pages.register_error_handler(Exception, page_error)
 STAFF = ("veilleur", "admin")
 PAYMENT_METHODS = ("cash", "card", "cheque", "transfer", "meal_voucher")
 

@@ -5,9 +5,12 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext
 
 from gateway.web import client
-from gateway.web.forms import FormState, euros_to_cents, raise_for_session, require, roles_required, signed_in
+from gateway.web.forms import (FormState, euros_to_cents, raise_for_session, require, roles_required,
+                               safe_next, signed_in)
+from gateway.web.pages import page_error
 
 housing_pages = Blueprint("housing", __name__, url_prefix="/housing")
+housing_pages.register_error_handler(Exception, page_error)
 STAFF = ("veilleur", "admin")
 ANSWERS = {"interest": "interest", "decline": "decline", "withdraw": "withdraw"}
 
@@ -216,7 +219,7 @@ def group_decision(group_id: str, decision: str):
     else:
         raise_for_session(result)
         flash(result.problem.get("detail") or gettext("Something went wrong; try again."), "error")
-    return redirect(request.form.get("back") or url_for("housing.index"))
+    return redirect(safe_next(request.form.get("back"), url_for("housing.index")))
 
 
 # -- review (veilleurs) ---------------------------------------------------------------------------------

@@ -1,6 +1,8 @@
 """Pages for everyone: home, a page per site, sign in, sign up, my account, the language switch."""
 from __future__ import annotations
 
+import logging
+
 from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext
 from flask_wtf.csrf import CSRFError
@@ -20,6 +22,7 @@ from gateway.web.i18n import LANGUAGES
 from gateway.web.today import todays_sections
 
 pages = Blueprint("pages", __name__)
+log = logging.getLogger("veilleuse.web")
 
 
 class PageNotFound(Exception):
@@ -73,6 +76,28 @@ def _csrf_failed(exc):
         raise exc
     return render_template("message.html", title=gettext("The form has expired"),
                            message=gettext("Go back, reload the page and send the form again.")), 400
+
+
+def page_error(exc: Exception):
+    """Any error on a page is answered with a page, never with the API's JSON problem."""
+    from werkzeug.exceptions import HTTPException
+
+    for kind, handler in ((SessionExpired, _session_expired), (NotAllowed, _not_allowed),
+                          (Unavailable, _unavailable), (PageNotFound, _page_not_found), (CSRFError, _csrf_failed)):
+        if isinstance(exc, kind):
+            return handler(exc)
+    if isinstance(exc, HTTPException) and (exc.code or 500) < 500:
+        if exc.code == 404:
+            return _page_not_found(exc)
+        return render_template("message.html", title=gettext("This did not work"),
+                               message=gettext("Go back, reload the page and try again.")), exc.code
+    log.exception("unhandled error on %s %s", request.method, request.path)
+    return render_template("message.html", title=gettext("Something went wrong"),
+                           message=gettext("Something went wrong on our side; it has been logged. Try again "
+                                           "in a moment.")), 500
+
+
+pages.register_error_handler(Exception, page_error)
 
 
 @pages.post("/language")

@@ -9,8 +9,10 @@ from flask_babel import gettext
 
 from gateway.web import client
 from gateway.web.forms import FormState, raise_for_session, require, roles_required, signed_in
+from gateway.web.pages import page_error
 
 relay_pages = Blueprint("relay", __name__)
+relay_pages.register_error_handler(Exception, page_error)
 STAFF = ("veilleur", "admin")
 OPEN_STATUSES = ("expected", "offered")
 

@@ -106,3 +106,23 @@ def test_my_housing_page_lists_my_requests_and_offers(gateway):
     host = signed_in(gateway, "asso@coroutine.test")
     text = text_of(host.get("/housing"))
     assert "Mes offres" in text and "Une chambre, Wazemmes, 420,00 €" in text
+
+
+def test_two_newcomers_are_proposed_a_roommate_group_and_one_agrees(gateway):
+    first, second = signed_in(gateway, "voisin@coroutine.test"), signed_in(gateway, "asso@coroutine.test")
+    veilleur = signed_in(gateway, "veilleur@coroutine.test")
+    paths = [post_request(person, max_roommates="1").headers["Location"]
+             for person in (first, second)]
+    with veilleur.client.session_transaction() as session:
+        staff = {"Authorization": f"Bearer {session['token']}"}
+    run = veilleur.client.post("/api/housing/groups/proposals", headers=staff, json={})
+    assert run.status_code in (200, 201) and run.get_json()["proposed"] >= 1, run.get_json()
+    page = first.get(paths[0])
+    assert "Un groupe de colocation vous est proposé" in text_of(page)
+    agree = re.search(r'action="(/housing/groups/[^"]+/agree)"', page.get_data(as_text=True)).group(1)
+    answered = first.submit(paths[0], {"back": paths[0]}, action=agree)
+    assert answered.status_code == 302 and answered.headers["Location"] == paths[0]
+    text = text_of(first.get(paths[0]))
+    assert "Votre réponse est enregistrée." in text and "1 membre a accepté." in text
+    evil = first.submit(paths[0], {"back": "https://evil.example/"}, action=agree)
+    assert evil.headers["Location"] == "/housing"

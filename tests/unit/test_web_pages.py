@@ -189,3 +189,17 @@ def test_a_language_picked_before_signing_in_wins_over_the_accounts(visitor):
     visitor.switch_language("en", "/signin")
     visitor.sign_in("voisin@coroutine.test")
     assert '<html lang="en">' in visitor.get("/account").get_data(as_text=True)
+
+
+def test_an_unexpected_error_on_a_page_is_a_page_not_json(visitor, monkeypatch):
+    from gateway.web import pages
+
+    def broken(*_args, **_kwargs):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(pages, "todays_sections", broken)
+    page = visitor.get("/sites/la-coroutine")
+    assert page.status_code == 500 and page.mimetype == "text/html"
+    assert "Un problème est survenu" in text_of(page)
+    api = visitor.client.get("/api/nowhere/at-all")
+    assert api.status_code == 404 and api.mimetype == "application/problem+json"
