@@ -49,6 +49,9 @@ test-integration: install
 test-e2e: install browsers
 	$(PY) -m pytest tests/e2e
 
+bench: install
+	$(PY) -m bench
+
 tail: install
 	$(PY) -m shared.bus.tail '#'
 
