@@ -62,7 +62,7 @@ def take_booking_problem(form: FormState, result) -> None:
 def book(slug: str):
     site = require(client.get(f"/api/sites/{slug}"))
     rooms = require(client.get("/api/booking/rooms", query={"site": slug}))
-    form = FormState({"room": request.args.get("room", ""), "attendees": "", "public": ""})
+    form = FormState({name: request.args.get(name, "") for name in ("room", "date", "starts", "ends")})
     quote, status = None, 200
     if request.method == "POST":
         form, body = read_request_form(site)
@@ -83,6 +83,36 @@ def book(slug: str):
         status = 200 if quote else 422
     return render_template("booking/book.html", site=site, rooms=[r for r in rooms if r["status"] == "active"],
                            form=form, quote=quote), status
+
+
+@booking_pages.get("/sites/<slug>/calendar")
+def calendar(slug: str):
+    """A week of the site's rooms, day by day: free spans (each a link to book it) and taken ones."""
+    from datetime import timedelta
+
+    site = require(client.get(f"/api/sites/{slug}"))
+    zone = ZoneInfo(site.get("timezone") or "Europe/Paris")
+    today = datetime.now(zone).date()
+    try:
+        start = date.fromisoformat(request.args.get("week", ""))
+    except ValueError:
+        start = today
+    start -= timedelta(days=start.weekday())
+    end = start + timedelta(days=7)
+    found = require(client.get("/api/booking/availability", query={
+        "site": slug, "from": datetime.combine(start, time(0), tzinfo=zone).isoformat(),
+        "to": datetime.combine(end, time(0), tzinfo=zone).isoformat()}))
+    days = []
+    for offset in range(7):
+        day = start + timedelta(days=offset)
+        rooms = []
+        for room in found.get("rooms", []):
+            def on_day(spans, day=day):
+                return [s for s in spans if datetime.fromisoformat(s["starts_at"]).astimezone(zone).date() == day]
+            rooms.append({"room": room, "free": on_day(room.get("free", [])), "busy": on_day(room.get("busy", []))})
+        days.append({"date": day, "rooms": rooms, "past": day < today})
+    return render_template("booking/calendar.html", site=site, days=days, week=start,
+                           previous=start - timedelta(days=7), next=end, zone=zone)
 
 
 @booking_pages.get("/reservations")

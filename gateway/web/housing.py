@@ -5,8 +5,15 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext
 
 from gateway.web import client
-from gateway.web.forms import (FormState, euros_to_cents, raise_for_session, require, roles_required,
-                               safe_next, signed_in)
+from gateway.web.forms import (
+    FormState,
+    euros_to_cents,
+    raise_for_session,
+    require,
+    roles_required,
+    safe_next,
+    signed_in,
+)
 from gateway.web.pages import page_error
 
 housing_pages = Blueprint("housing", __name__, url_prefix="/housing")

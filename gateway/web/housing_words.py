@@ -12,7 +12,8 @@ KINDS = {"room": lazy_gettext("a room"), "whole_flat": lazy_gettext("a whole fla
          "any": lazy_gettext("a room or a whole flat")}
 ACCESSIBILITY = {"step_free_access": lazy_gettext("step-free access"), "lift": lazy_gettext("a lift"),
                  "ground_floor": lazy_gettext("a ground-floor room"),
-                 "accessible_bathroom": lazy_gettext("an accessible bathroom"), "wide_doors": lazy_gettext("wide doors")}
+                 "accessible_bathroom": lazy_gettext("an accessible bathroom"),
+                 "wide_doors": lazy_gettext("wide doors")}
 CONSENT = {"interested": lazy_gettext("interested"), "declined": lazy_gettext("declined"),
            "withdrawn": lazy_gettext("withdrawn"), None: lazy_gettext("no answer yet")}
 OFFER_STATUSES = {"pending": lazy_gettext("waiting for a volunteer's check"), "published": lazy_gettext("published"),

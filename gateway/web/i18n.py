@@ -181,7 +181,8 @@ def install_template_helpers(app: Flask) -> None:
     app.jinja_env.globals.update(LANGUAGES=LANGUAGES, WEEKDAYS=WEEKDAYS, day_name=day_name,
                                  role_name=role_name, kind_name=kind_name, basket_status=basket_status,
                                  distribution_status=distribution_status, unit_name=unit_name,
-                                 payment_options=payment_options, reservation_status=reservation_status, ROLES=tuple(ROLE_NAMES),
+                                 payment_options=payment_options, reservation_status=reservation_status,
+                                 ROLES=tuple(ROLE_NAMES),
                                  current_language=current_language, api_sentence=api_sentence)
     app.jinja_env.filters.update(when=when, cents=cents, clock=clock, day=day)
     app.jinja_env.globals.setdefault("gettext", gettext)

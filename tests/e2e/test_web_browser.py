@@ -4,7 +4,7 @@ import re
 import pytest
 import requests
 
-from tests.e2e.web_support import T, VARIANTS, Person, launch
+from tests.e2e.web_support import VARIANTS, Person, T, launch
 
 pytest.importorskip("playwright")
 from playwright.sync_api import sync_playwright  # noqa: E402

@@ -155,3 +155,19 @@ def test_the_public_events_of_a_day_come_from_the_sites_public_feed(people):
                                            today=tuesday + timedelta(days=1))
     assert lines == ["de 15:00 à 17:00 : Repair café (Salle de réunion, La Coroutine)"]
     assert other_day == []
+
+
+def test_the_room_calendar_shows_free_and_taken_spans_and_links_free_ones_to_the_form(people):
+    asso, _veilleur = people
+    tuesday = next_tuesday()
+    asso.submit("/sites/la-coroutine/book", {**request_form(meeting_room(asso)), "action": "request"})
+    page = asso.get(f"/sites/la-coroutine/calendar?week={tuesday}")
+    assert page.status_code == 200
+    text = text_of(page)
+    assert "Mardi" in text and "Dimanche" in text and "Fermé." in text
+    assert "de 10:00 à 12:00 : occupé (en attente de validation)" in text
+    html = page.get_data(as_text=True).replace("&amp;", "&")
+    link = re.search(rf'href="(/sites/la-coroutine/book\?room=[^"]+&date={tuesday}&starts=12:00&ends=19:00)"', html)
+    assert link, "the free afternoon links to the booking form"
+    form = asso.get(link.group(1)).get_data(as_text=True)
+    assert f'value="{tuesday}"' in form and 'value="12:00"' in form and 'value="19:00"' in form

@@ -59,7 +59,6 @@ def _seeded_files() -> dict[str, str]:
     """The gateway and booking SQLite files with the demo data, made once (hashing passwords is slow)."""
     if not _TEMPLATES:
         from infra.demo_data import apply_sites, seed_booking, seed_gateway
-
         from services.grocery.demo import seed_grocery
         from services.housing.demo import seed_housing
         from services.relay.demo import seed_relay
