@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext
 
 from gateway.web import client
@@ -15,6 +15,19 @@ relay_pages = Blueprint("relay", __name__)
 relay_pages.register_error_handler(Exception, page_error)
 STAFF = ("veilleur", "admin")
 OPEN_STATUSES = ("expected", "offered")
+
+
+@relay_pages.app_template_global()
+def kind_options(kinds: list[dict], currency: str = "EUR") -> list[tuple[str, str]]:
+    from gateway.web.i18n import cents
+
+    options = []
+    for kind in kinds:
+        text = f"{kind.get('description') or kind['name']}: {cents(kind['price_cents'], currency)}"
+        if kind.get("solidarity_price_cents") is not None:
+            text += " · " + gettext("solidarity share: %(price)s", price=cents(kind["solidarity_price_cents"], currency))
+        options.append((kind["name"], text))
+    return options
 
 
 def today_at(site_timezone: str = "Europe/Paris") -> str:
@@ -30,12 +43,52 @@ def todays_distributions(site_slug: str, timezone: str = "Europe/Paris") -> list
     return None if result.status >= 500 or result.status == 404 else []
 
 
+# -- contracts and shares ------------------------------------------------------------------------------
+@relay_pages.get("/amap")
+def contracts():
+    """The AMAP contracts of a place."""
+    sites = require(client.get("/api/sites"))
+    site = request.args.get("site") or (sites[0]["slug"] if sites else "")
+    found = client.get("/api/relay/contracts", query={"site": site})
+    return render_template("relay/contracts.html", sites=sites, site=site, contracts=found.body if found.ok else None)
+
+
+@relay_pages.route("/amap/<contract_id>", methods=["GET", "POST"])
+@signed_in
+def take_share(contract_id: str):
+    """A neighbour takes a share of a contract."""
+    contract = require(client.get(f"/api/relay/contracts/{contract_id}"))
+    kinds = contract.get("basket_kinds") or []
+    form = FormState({"quantity": "1", "display_name": session.get("name", ""),
+                      "basket_kind": kinds[0]["name"] if kinds else ""})
+    status = 200
+    if request.method == "POST":
+        form = FormState({name: request.form.get(name, "").strip()
+                          for name in ("basket_kind", "quantity", "solidarity", "display_name")})
+        body = {"basket_kind": form.values["basket_kind"], "solidarity": form.values["solidarity"] == "yes",
+                "display_name": form.values["display_name"]}
+        if form.values["quantity"].isdigit():
+            body["quantity"] = int(form.values["quantity"])
+        else:
+            form.error("quantity", gettext("Give a whole number."))
+        status = 422
+        if not form.errors:
+            result = client.post(f"/api/relay/contracts/{contract_id}/subscriptions", body)
+            if result.ok:
+                flash(gettext("Your share is taken: your baskets and their pickup codes are below."), "success")
+                return redirect(url_for("relay.my_baskets"))
+            form.take_problem(result, fields=tuple(body))
+            status = result.status
+    return render_template("relay/take_share.html", contract=contract, form=form), status
+
+
 # -- a neighbour's baskets ----------------------------------------------------------------------------
 @relay_pages.get("/baskets")
 @signed_in
 def my_baskets():
     baskets = require(client.get("/api/relay/baskets", query={"mine": "true", "upcoming": "true"}))
-    return render_template("relay/baskets.html", baskets=baskets)
+    shares = client.get("/api/relay/subscriptions")
+    return render_template("relay/baskets.html", baskets=baskets, shares=shares.body if shares.ok else [])
 
 
 def basket_action(method: str, basket_id: str, body=None, done: str = ""):

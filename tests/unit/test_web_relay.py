@@ -130,3 +130,24 @@ def test_the_veilleur_ticks_by_name_checks_in_the_delivery_and_closes(desk):
     assert closed.status_code == 302
     text = text_of(veilleur.get(desk_path))
     assert "La distribution est close ; 0 panier(s)" in text and "Clore la distribution" not in text.split("close ;")[1]
+
+
+def test_a_neighbour_takes_a_solidarity_share_and_sees_its_baskets(gateway):
+    newcomer = Visitor(gateway)
+    newcomer.submit("/signup", {"email": "awa@example.test", "display_name": "Awa",
+                                "password": "un mot de passe long", "language": "fr"})
+    listing = newcomer.get("/amap?site=la-coroutine")
+    text = text_of(listing)
+    assert "Légumes de saison — Ferme du Pévèle" in text and "Chaque jeudi de 18:00 à 20:00" in text
+    assert "part solidaire : 6,00 €" in text
+    share_path = re.search(r'href="(/amap/[^"]+)"', listing.get_data(as_text=True)).group(1)
+    too_many = newcomer.submit(share_path, {"basket_kind": "small", "quantity": "50", "display_name": "Awa"})
+    assert too_many.status_code == 422 and 'id="f-quantity-error"' in too_many.get_data(as_text=True)
+    taken = newcomer.submit(share_path, {"basket_kind": "small", "quantity": "1", "solidarity": "yes",
+                                         "display_name": "Awa"})
+    assert taken.status_code == 302 and taken.headers["Location"] == "/baskets"
+    page = newcomer.get("/baskets")
+    text = text_of(page)
+    assert "Votre part est prise" in text and "part solidaire" in text and "Code de retrait" in text
+    again = newcomer.submit(share_path, {"basket_kind": "small", "quantity": "1", "display_name": "Awa"})
+    assert again.status_code == 409 and 'class="error-summary"' in again.get_data(as_text=True)
