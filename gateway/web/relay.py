@@ -25,7 +25,8 @@ def kind_options(kinds: list[dict], currency: str = "EUR") -> list[tuple[str, st
     for kind in kinds:
         text = f"{kind.get('description') or kind['name']}: {cents(kind['price_cents'], currency)}"
         if kind.get("solidarity_price_cents") is not None:
-            text += " · " + gettext("solidarity share: %(price)s", price=cents(kind["solidarity_price_cents"], currency))
+            reduced = cents(kind["solidarity_price_cents"], currency)
+            text += " · " + gettext("solidarity share: %(price)s", price=reduced)
         options.append((kind["name"], text))
     return options
 
