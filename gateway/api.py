@@ -5,9 +5,20 @@ from flask_smorest import Blueprint
 
 from gateway import auth, service
 from gateway.limits import limiter, login_limit_per_account, login_limit_per_address
-from gateway.schemas import (AccountAdminUpdateSchema, AccountSchema, ApiKeyCreatedSchema, ApiKeyCreateSchema,
-                             ApiKeySchema, OrganisationSchema, OwnAccountUpdateSchema, SignUpSchema, SiteSchema,
-                             SiteUpdateSchema, TokenRequestSchema, TokenSchema)
+from gateway.schemas import (
+    AccountAdminUpdateSchema,
+    AccountSchema,
+    ApiKeyCreatedSchema,
+    ApiKeyCreateSchema,
+    ApiKeySchema,
+    OrganisationSchema,
+    OwnAccountUpdateSchema,
+    SignUpSchema,
+    SiteSchema,
+    SiteUpdateSchema,
+    TokenRequestSchema,
+    TokenSchema,
+)
 from shared.web import database, settings
 
 SECURED = [{"bearer": []}]

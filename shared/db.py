@@ -1,15 +1,14 @@
 """Database engines and sessions for PostgreSQL and SQLite, one database per component."""
 from __future__ import annotations
 
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Iterator
-
 from datetime import timezone
 
 from sqlalchemy import DateTime, create_engine, event, text
-from sqlalchemy.types import TypeDecorator
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.types import TypeDecorator
 
 
 def make_engine(url: str, **kwargs) -> Engine:

@@ -5,8 +5,9 @@ from datetime import datetime
 
 from marshmallow import EXCLUDE, Schema, fields
 from sqlalchemy import JSON, Integer, String, select
-from shared.db import UTCDateTime
 from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from shared.db import UTCDateTime
 
 SITE_EVENTS = ("platform.site.created", "platform.site.updated")
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 import logging
 import signal
 import threading
-from typing import Callable
+from collections.abc import Callable
 
 from shared.bus.consumer import Consumer, HandlerFn
 from shared.bus.relay import OutboxRelay

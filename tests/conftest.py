@@ -95,4 +95,6 @@ def identity_header(subject: str = "account-1", roles=("neighbour",), organisati
                     organisation_id: str | None = None, kind: str = "account") -> dict:
     identity = Identity(subject=subject, kind=kind, roles=tuple(roles), organisation_kind=organisation_kind,
                         organisation_id=organisation_id)
-    return {"X-Veilleuse-Identity": sign_identity(identity, Settings.from_env("test").identity_key)}
+    # Tests build these at import time and a suite runs for minutes: a day, not the gateway's minute.
+    return {"X-Veilleuse-Identity": sign_identity(identity, Settings.from_env("test").identity_key,
+                                                  ttl_seconds=24 * 3600)}

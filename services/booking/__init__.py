@@ -6,5 +6,6 @@ def create_app(config: dict | None = None) -> Flask:
     from services.booking.api import availability, calendars, closures, quotes, reservations, rooms, series
     from shared.web import create_service_app
 
-    return create_service_app("booking", [rooms, reservations, series, quotes, closures, availability, calendars], config, title="Veilleuse booking",
+    blueprints = [rooms, reservations, series, quotes, closures, availability, calendars]
+    return create_service_app("booking", blueprints, config, title="Veilleuse booking",
                               description="Rooms of each site and their reservations.")

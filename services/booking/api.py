@@ -4,13 +4,32 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from services.booking import service
-from services.booking.schemas import (AvailabilityQuerySchema, AvailabilitySchema, CalendarTokenSchema,
-                                      ClosureCreateSchema, ClosureQuerySchema, ClosureSchema, ContributionSchema,
-                                      DeclineSchema, FeedQuerySchema, FirstFreeQuerySchema, PriceAdjustmentSchema,
-                                      QuoteQuerySchema, QuoteSchema, ReservationCreateSchema,
-                                      ReservationQuerySchema, ReservationSchema,
-                                      RoomCreateSchema, RoomQuerySchema, RoomSchema, RoomUpdateSchema,
-                                      SeriesCancelSchema, SeriesCreateSchema, SeriesResultSchema, SlotSchema)
+from services.booking.schemas import (
+    AvailabilityQuerySchema,
+    AvailabilitySchema,
+    CalendarTokenSchema,
+    ClosureCreateSchema,
+    ClosureQuerySchema,
+    ClosureSchema,
+    ContributionSchema,
+    DeclineSchema,
+    FeedQuerySchema,
+    FirstFreeQuerySchema,
+    PriceAdjustmentSchema,
+    QuoteQuerySchema,
+    QuoteSchema,
+    ReservationCreateSchema,
+    ReservationQuerySchema,
+    ReservationSchema,
+    RoomCreateSchema,
+    RoomQuerySchema,
+    RoomSchema,
+    RoomUpdateSchema,
+    SeriesCancelSchema,
+    SeriesCreateSchema,
+    SeriesResultSchema,
+    SlotSchema,
+)
 from shared.events import utcnow
 from shared.identity import current_identity, require_roles
 from shared.problems import not_found

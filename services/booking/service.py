@@ -13,11 +13,26 @@ from sqlalchemy.orm import Session
 
 from services.booking import events, recurrence
 from services.booking.calendars import feed
-from services.booking.models import (ACTIVE_STATUSES, DEFAULT_APPROVAL_FOR, CalendarToken, Closure, Reservation,
-                                     ReservationSeries, Room, Site)
+from services.booking.models import (
+    ACTIVE_STATUSES,
+    DEFAULT_APPROVAL_FOR,
+    CalendarToken,
+    Closure,
+    Reservation,
+    ReservationSeries,
+    Room,
+    Site,
+)
 from services.booking.pricing import cheapest, rate_kind
-from services.booking.timespans import (describe_hours, local_day, open_spans, rfc3339, subtract, utc,
-                                        within_opening_hours)
+from services.booking.timespans import (
+    describe_hours,
+    local_day,
+    open_spans,
+    rfc3339,
+    subtract,
+    utc,
+    within_opening_hours,
+)
 from shared.bus import record_event
 from shared.events import utcnow
 from shared.identity import Identity

@@ -5,12 +5,31 @@ from flask_smorest import Blueprint
 from sqlalchemy.exc import IntegrityError
 
 from services.grocery import service
-from services.grocery.schemas import (CardSchema, DailyCheckResultSchema, DailyCheckSchema, HouseholdCreateSchema,
-                                      HouseholdQuerySchema, HouseholdRenewSchema, HouseholdSchema, LotCreateSchema,
-                                      LotQuerySchema, LotSchema, MovementCreateSchema, MovementSchema,
-                                      NearExpiryQuerySchema, ProductCreateSchema, ProductQuerySchema,
-                                      ProductSchema, ProductUpdateSchema, MonthlyReportSchema, RulesSchema,
-                                      SaleCreateSchema, SaleSchema, SiteSchema, StockSchema)
+from services.grocery.schemas import (
+    CardSchema,
+    DailyCheckResultSchema,
+    DailyCheckSchema,
+    HouseholdCreateSchema,
+    HouseholdQuerySchema,
+    HouseholdRenewSchema,
+    HouseholdSchema,
+    LotCreateSchema,
+    LotQuerySchema,
+    LotSchema,
+    MonthlyReportSchema,
+    MovementCreateSchema,
+    MovementSchema,
+    NearExpiryQuerySchema,
+    ProductCreateSchema,
+    ProductQuerySchema,
+    ProductSchema,
+    ProductUpdateSchema,
+    RulesSchema,
+    SaleCreateSchema,
+    SaleSchema,
+    SiteSchema,
+    StockSchema,
+)
 from shared.identity import current_identity, require_roles
 from shared.problems import Problem
 from shared.web import database

@@ -14,8 +14,18 @@ from sqlalchemy import case, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from services.grocery import events
-from services.grocery.models import (UNIT_SCALE, GroceryRules, Household, HouseholdDecision, Lot, Movement,
-                                     Product, Sale, SaleLine, Site)
+from services.grocery.models import (
+    UNIT_SCALE,
+    GroceryRules,
+    Household,
+    HouseholdDecision,
+    Lot,
+    Movement,
+    Product,
+    Sale,
+    SaleLine,
+    Site,
+)
 from shared.bus import record_event
 from shared.events import utcnow
 from shared.problems import Problem, conflict, invalid, not_found

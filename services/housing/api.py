@@ -4,11 +4,26 @@ from flask_smorest import Blueprint
 
 from services.housing import service
 from services.housing.languages import LANGUAGES
-from services.housing.schemas import (GroupSchema, MatchQuerySchema, MatchSchema, MessageCreateSchema, MessageSchema,
-                                      OfferCreateSchema, OfferQuerySchema, OfferSchema, OfferUpdateSchema,
-                                      ProposalRunSchema, RejectSchema, ReportCreateSchema, ReportSchema,
-                                      RequestCreateSchema, RequestSchema, RequestUpdateSchema, ContactSchema,
-                                      VocabularySchema)
+from services.housing.schemas import (
+    ContactSchema,
+    GroupSchema,
+    MatchQuerySchema,
+    MatchSchema,
+    MessageCreateSchema,
+    MessageSchema,
+    OfferCreateSchema,
+    OfferQuerySchema,
+    OfferSchema,
+    OfferUpdateSchema,
+    ProposalRunSchema,
+    RejectSchema,
+    ReportCreateSchema,
+    ReportSchema,
+    RequestCreateSchema,
+    RequestSchema,
+    RequestUpdateSchema,
+    VocabularySchema,
+)
 from services.housing.service import Viewer
 from services.housing.vocabulary import ACCESSIBILITY, AREAS, HOURS
 from shared.identity import current_identity, require_roles

@@ -5,8 +5,15 @@ from datetime import date, timedelta
 from marshmallow import Schema, ValidationError, fields, validate, validates, validates_schema
 
 from services.housing.languages import LANGUAGES
-from services.housing.vocabulary import (ACCESSIBILITY, AREAS, CURRENCIES, HOURS, OFFER_KINDS, REPORT_REASONS,
-                                         WANTED_KINDS)
+from services.housing.vocabulary import (
+    ACCESSIBILITY,
+    AREAS,
+    CURRENCIES,
+    HOURS,
+    OFFER_KINDS,
+    REPORT_REASONS,
+    WANTED_KINDS,
+)
 
 MAX_BUDGET_CENTS = 1_000_000      # 10,000 € a month for a whole household is already absurd
 MAX_RENT_CENTS = 500_000

@@ -15,8 +15,16 @@ from sqlalchemy import Text, cast, delete, func, or_, select, text
 from sqlalchemy.orm import Session
 
 from services.housing import events, matching, roommates
-from services.housing.models import (GroupMember, HousingRequest, Match, Message, Offer, OfferReport, RoommateGroup,
-                                     RoommateVeto)
+from services.housing.models import (
+    GroupMember,
+    HousingRequest,
+    Match,
+    Message,
+    Offer,
+    OfferReport,
+    RoommateGroup,
+    RoommateVeto,
+)
 from services.housing.vocabulary import AREAS
 from shared.bus import record_event
 from shared.events import utcnow

@@ -4,12 +4,29 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from services.relay import service, sheets
-from services.relay.schemas import (BasketSchema, ClosingSchema, CollectionSchema, ContractCreateSchema,
-                                    ContractSchema, DeliveryCheckInSchema, DeliverySchema,
-                                    DistributionQuerySchema, DistributionSchema, MineQuerySchema, MoveSchema,
-                                    ProducerCreateSchema, ProducerSchema, ProducerUpdateSchema, ProxySchema,
-                                    RosterSchema, RosterSignUpSchema, SiteQuerySchema, SiteSchema,
-                                    SubscriptionCreateSchema, SubscriptionSchema)
+from services.relay.schemas import (
+    BasketSchema,
+    ClosingSchema,
+    CollectionSchema,
+    ContractCreateSchema,
+    ContractSchema,
+    DeliveryCheckInSchema,
+    DeliverySchema,
+    DistributionQuerySchema,
+    DistributionSchema,
+    MineQuerySchema,
+    MoveSchema,
+    ProducerCreateSchema,
+    ProducerSchema,
+    ProducerUpdateSchema,
+    ProxySchema,
+    RosterSchema,
+    RosterSignUpSchema,
+    SiteQuerySchema,
+    SiteSchema,
+    SubscriptionCreateSchema,
+    SubscriptionSchema,
+)
 from shared.identity import Identity, current_identity, require_roles
 from shared.problems import Problem
 from shared.web import database

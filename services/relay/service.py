@@ -10,8 +10,17 @@ from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
 from services.relay import events
-from services.relay.models import (Basket, BasketKind, Contract, Delivery, Distribution, Producer,
-                                   RosterEntry, Site, Subscription)
+from services.relay.models import (
+    Basket,
+    BasketKind,
+    Contract,
+    Delivery,
+    Distribution,
+    Producer,
+    RosterEntry,
+    Site,
+    Subscription,
+)
 from shared.bus import record_event
 from shared.events import utcnow
 from shared.problems import Problem, conflict, invalid, not_found

@@ -1,8 +1,9 @@
 """Tables every component keeps in its own database: outbox (events to publish) and inbox (events applied)."""
 from __future__ import annotations
 
-from shared.db import UTCDateTime
 from sqlalchemy import Column, Index, Integer, MetaData, String, Table, Text
+
+from shared.db import UTCDateTime
 
 bus_metadata = MetaData()
 

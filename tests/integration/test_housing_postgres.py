@@ -13,8 +13,8 @@ from services.housing.service import Viewer
 from shared.bus.consumer import Consumer
 from shared.bus.tables import outbox
 from shared.events import encode, new_event, utcnow
-from tests.unit.test_housing_erasure import load
 from tests.unit.test_housing_api import offer_body, request_body
+from tests.unit.test_housing_erasure import load
 
 VEILLEUR = Viewer("veilleur", staff=True)
 

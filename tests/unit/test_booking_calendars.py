@@ -6,8 +6,19 @@ from datetime import date, datetime, timedelta, timezone
 from icalendar import Calendar
 
 from services.booking.handlers import HANDLERS
-from tests.unit.test_booking_reservations import (ASSO, NEIGHBOUR, OTHER, PARIS, SITE, VEILLEUR, at, book,  # noqa: F401
-                                                  client, db, monday)
+from tests.unit.test_booking_reservations import (  # noqa: F401
+    ASSO,
+    NEIGHBOUR,
+    OTHER,
+    PARIS,
+    SITE,
+    VEILLEUR,
+    at,
+    book,
+    client,
+    db,
+    monday,
+)
 
 
 def events_of(body: bytes):

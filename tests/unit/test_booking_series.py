@@ -4,8 +4,7 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 
 from services.booking.recurrence import occurrences
-from tests.unit.test_booking_reservations import (ASSO, NEIGHBOUR, PARIS, OTHER, VEILLEUR, at, book,  # noqa: F401
-                                                  client, db, monday)
+from tests.unit.test_booking_reservations import ASSO, NEIGHBOUR, OTHER, PARIS, VEILLEUR, at, book, client, db, monday  # noqa: F401
 
 
 class ParisSite:

@@ -3,8 +3,7 @@ from datetime import date, timedelta
 
 import pytest
 
-from services.housing import create_app
-from services.housing import service
+from services.housing import create_app, service
 from tests.conftest import app_for, identity_header
 
 NEWCOMER = identity_header("newcomer-1")
