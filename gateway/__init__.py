@@ -1,7 +1,6 @@
 """Gateway: the one door of the platform for people and programs (API, identity, web pages)."""
 from __future__ import annotations
 
-
 from flask import Flask, Response, jsonify, send_from_directory
 from flask_smorest import Api
 

@@ -91,7 +91,8 @@ def test_only_admins_manage_keys_sites_and_roles(app):
     client = app.test_client()
     sam = token(client, "sam@example.test", "sam password 12")
     assert client.post("/api/api-keys", json={"name": "x"}, headers=sam).status_code == 403
-    assert client.post("/api/sites", json={"slug": "x", "name": "X", "address": "Lille"}, headers=sam).status_code == 403
+    site = {"slug": "x", "name": "X", "address": "Lille"}
+    assert client.post("/api/sites", json=site, headers=sam).status_code == 403
     assert client.get("/api/accounts", headers=sam).status_code == 403
     assert client.post("/api/api-keys", json={"name": "x"}).status_code == 401
 
@@ -165,3 +166,27 @@ def test_sign_in_is_rate_limited_per_address(app, monkeypatch):
     other = client.post("/api/auth/token", json={"email": "x@example.test", "password": "whatever 123"},
                         environ_base={"REMOTE_ADDR": "10.8.0.2"})
     assert other.status_code == 401
+
+
+def test_ids_with_reserved_characters_are_forwarded_as_data(app, monkeypatch):
+    import threading
+
+    from werkzeug.serving import make_server
+
+    from services.booking import create_app as create_booking
+    from shared.db import Database
+    from shared.migrations import upgrade
+
+    db_path = app.db.url.replace("gateway", "booking_for_proxy")
+    upgrade("booking", db_path)
+    booking = app_for(create_booking, "booking", Database(db_path))
+    server = make_server("127.0.0.1", 0, booking, threaded=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    monkeypatch.setenv("BOOKING_URL", f"http://127.0.0.1:{server.server_port}")
+    try:
+        for raw in ("a%25b", "%F1%B7%9F%83%C2%99f%25", "x%3Fy", "a%23b"):
+            response = app.test_client().get(f"/api/booking/rooms/{raw}")
+            assert response.status_code == 404, raw
+            assert response.json["title"] == "Room not found"
+    finally:
+        server.shutdown()
