@@ -9,7 +9,8 @@ import psycopg
 import pytest
 
 EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+")
-PHONE = re.compile(r"(?<![\d.])(?:\+33\s?|0)[1-9](?:[ .-]?\d{2}){4}(?!\d)")
+# Not inside a longer word: request ids are hexadecimal and hold runs of digits.
+PHONE = re.compile(r"(?<![\w.+])(?:\+33\s?|0)[1-9](?:[ .-]?\d{2}){4}(?![\w])")
 DEMO_NAMES = ["Admin Coroutine", "Camille", "Sam (voisin)", "Dominique"]
 
 
