@@ -230,3 +230,23 @@ def test_a_newcomer_posts_a_request_and_accepts_a_match(person, system):
     assert answer.status_code in (200, 201), answer.text
     person.goto(f"/housing/matches/{seeker_id}/{offer_id}")
     assert "asso@coroutine.test" in person.text()
+
+
+PAGES_FOR_EVERYONE = ["/", "/sites/la-coroutine", "/sites/mutualab", "/sites/la-coroutine/calendar", "/amap",
+                      "/signin", "/signup", "/sites/nowhere"]
+PAGES_FOR_STAFF = ["/account", "/baskets", "/reservations", "/housing", "/housing/requests/new",
+                   "/housing/offers/new", "/housing/review", "/veilleur", "/veilleur/checkout",
+                   "/veilleur/near-expiry", "/admin", "/admin/sites", "/admin/sites/new",
+                   "/admin/sites/la-coroutine/edit", "/admin/rooms", "/admin/rooms/new", "/admin/accounts",
+                   "/admin/api-keys", "/sites/la-coroutine/book"]
+
+
+def test_every_page_passes_axe_and_fits_the_screen(person):
+    person.goto("/")
+    person.use_language()
+    for path in PAGES_FOR_EVERYONE:
+        person.goto(path)
+    person.sign_in("admin@coroutine.test")
+    for path in PAGES_FOR_STAFF:
+        person.goto(path)
+    assert len(person.checked) >= len(PAGES_FOR_EVERYONE) + len(PAGES_FOR_STAFF)
