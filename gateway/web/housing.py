@@ -211,6 +211,24 @@ def answer(seeker_id: str, offer_id: str, answer: str):
     return redirect(url_for("housing.match_page", seeker_id=seeker_id, offer_id=offer_id))
 
 
+REPORT_REASONS = ("scam", "already_let", "misleading", "other")
+
+
+@housing_pages.post("/offers/<offer_id>/report")
+@signed_in
+def report_offer(offer_id: str):
+    """A newcomer warns the veilleurs about an offer; it goes back to review."""
+    reason = request.form.get("reason", "")
+    result = client.post(f"/api/housing/offers/{offer_id}/reports",
+                         {"reason": reason, "comment": request.form.get("comment", "").strip()})
+    if result.ok:
+        flash(gettext("Thank you: a volunteer will look at this offer."), "success")
+    else:
+        raise_for_session(result)
+        flash(result.problem.get("detail") or gettext("Something went wrong; try again."), "error")
+    return redirect(safe_next(request.form.get("back"), url_for("housing.index")))
+
+
 # -- groups -------------------------------------------------------------------------------------------
 @housing_pages.post("/groups/<group_id>/<decision>")
 @signed_in
@@ -234,7 +252,9 @@ def group_decision(group_id: str, decision: str):
 @roles_required(*STAFF)
 def review():
     pending = require(client.get("/api/housing/offers", query={"status": "pending"}))
-    return render_template("housing/review.html", offers=pending, vocabulary=vocabulary())
+    reports = {offer["id"]: require(client.get(f"/api/housing/offers/{offer['id']}/reports"))
+               for offer in pending if offer.get("open_reports")}
+    return render_template("housing/review.html", offers=pending, reports=reports, vocabulary=vocabulary())
 
 
 @housing_pages.post("/review/<offer_id>/<decision>")

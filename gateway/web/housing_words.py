@@ -16,6 +16,8 @@ ACCESSIBILITY = {"step_free_access": lazy_gettext("step-free access"), "lift": l
                  "wide_doors": lazy_gettext("wide doors")}
 CONSENT = {"interested": lazy_gettext("interested"), "declined": lazy_gettext("declined"),
            "withdrawn": lazy_gettext("withdrawn"), None: lazy_gettext("no answer yet")}
+REPORT_REASONS = {"scam": lazy_gettext("It looks like a scam"), "already_let": lazy_gettext("It is already let"),
+                  "misleading": lazy_gettext("The description is misleading"), "other": lazy_gettext("Something else")}
 OFFER_STATUSES = {"pending": lazy_gettext("waiting for a volunteer's check"), "published": lazy_gettext("published"),
                   "rejected": lazy_gettext("rejected")}
 
@@ -110,5 +112,6 @@ def install(app) -> None:
         language_name=language_name, language_list=language_list, reason_text=reason_text,
         hours_name=lambda key: word(HOURS, key), kind_wanted_name=lambda key: word(KINDS, key),
         accessibility_name=lambda key: word(ACCESSIBILITY, key), consent_name=lambda key: word(CONSENT, key),
-        offer_status=lambda key: word(OFFER_STATUSES, key), HOUSING_HOURS=tuple(HOURS),
+        offer_status=lambda key: word(OFFER_STATUSES, key), report_reason=lambda key: word(REPORT_REASONS, key),
+        HOUSING_REPORT_REASONS=tuple(REPORT_REASONS), HOUSING_HOURS=tuple(HOURS),
         HOUSING_KINDS=tuple(KINDS), HOUSING_ACCESSIBILITY=tuple(ACCESSIBILITY))

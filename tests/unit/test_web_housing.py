@@ -126,3 +126,17 @@ def test_two_newcomers_are_proposed_a_roommate_group_and_one_agrees(gateway):
     assert "Votre réponse est enregistrée." in text and "1 membre a accepté." in text
     evil = first.submit(paths[0], {"back": "https://evil.example/"}, action=agree)
     assert evil.headers["Location"] == "/housing"
+
+
+def test_a_newcomer_reports_an_offer_and_the_veilleur_reads_why(gateway):
+    newcomer, veilleur = signed_in(gateway, "voisin@coroutine.test"), signed_in(gateway, "veilleur@coroutine.test")
+    request_page = newcomer.get(post_request(newcomer).headers["Location"])
+    match_path = re.search(r'href="(/housing/matches/[^"]+)"', request_page.get_data(as_text=True)).group(1)
+    offer_id = match_path.rsplit("/", 1)[1]
+    reported = newcomer.submit(match_path, {"reason": "scam", "comment": "On me demande un virement avant visite",
+                                            "back": match_path}, action=f"/housing/offers/{offer_id}/report")
+    assert reported.status_code == 302 and reported.headers["Location"] == match_path
+    assert "Merci : une personne bénévole va examiner cette offre." in text_of(newcomer.get(match_path))
+    queue = text_of(veilleur.get("/housing/review"))
+    assert "1 signalement ouvert" in queue
+    assert "Cela ressemble à une arnaque : On me demande un virement avant visite" in queue
