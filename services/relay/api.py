@@ -340,7 +340,8 @@ class Baskets(MethodView):
                           errors={"mine": ["only mine=true is supported"]})
         with database().transaction() as session:
             return [service.basket_view(b, identity.subject)
-                    for b in service.my_baskets(session, identity.subject, query["upcoming"])]
+                    for b in service.my_baskets(session, identity.subject, query["upcoming"],
+                                                contract_id=query.get("contract"))]
 
 
 @baskets.route("/<basket_id>/absence")

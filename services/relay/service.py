@@ -674,10 +674,12 @@ def basket_view(basket: Basket, viewer: str | None, staff: bool = False) -> dict
 
 
 def my_baskets(session: Session, account_id: str, upcoming: bool = False,
-               now: datetime | None = None) -> list[Basket]:
+               now: datetime | None = None, contract_id: str | None = None) -> list[Basket]:
     query = (select(Basket).join(Distribution, Basket.distribution_id == Distribution.id)
              .where(or_(Basket.account_id == account_id, Basket.proxy_account_id == account_id))
              .order_by(Distribution.starts_at, Basket.created_at))
+    if contract_id is not None:
+        query = query.where(Distribution.contract_id == contract_id)
     if upcoming:
         query = query.where(Distribution.ends_at > (now or utcnow()), Distribution.status == "scheduled")
     return list(session.scalars(query))

@@ -166,6 +166,15 @@ def test_a_subscriber_gets_a_basket_with_a_short_unguessable_code_at_each_distri
     assert client.get("/baskets?mine=true").status_code == 401
 
 
+def test_my_baskets_can_be_narrowed_to_one_contract(client):
+    first, second = make_contract(client), make_contract(client)
+    subscribe(client, first, VOISIN)
+    subscribe(client, second, VOISIN)
+    assert len(client.get("/baskets?mine=true", headers=VOISIN).json) == 8
+    narrowed = client.get(f"/baskets?mine=true&contract={first['id']}", headers=VOISIN).json
+    assert len(narrowed) == 4 and {b["contract_id"] for b in narrowed} == {first["id"]}
+
+
 def test_a_shared_share_alternates_weeks_between_the_two_accounts(client):
     contract = make_contract(client)
     subscribe(client, contract, VOISIN, partner_account_id="asso-1")
