@@ -8,7 +8,7 @@ from flask import Blueprint, render_template, request
 from flask_babel import gettext
 
 from gateway.web import client
-from gateway.web.forms import FormState, raise_for_session, require, roles_required
+from gateway.web.forms import FormState, euros_to_cents, raise_for_session, require, roles_required
 from gateway.web.i18n import cents
 from gateway.web.pages import page_error
 
@@ -106,6 +106,47 @@ def checkout():
                            products=products, payment_methods=PAYMENT_METHODS,
                            product_names={p["id"]: p["name"] for p in products},
                            idempotency_key=uuid.uuid4().hex), status
+
+
+@grocery_pages.route("/veilleur/households/new", methods=["GET", "POST"])
+@roles_required(*STAFF)
+def new_household():
+    """Register a household referred by a social service: figures only, no name; the card number comes back."""
+    sites = require(client.get("/api/sites"))
+    names = ("site", "referrer_organisation", "household_size", "resources", "charges")
+    form = FormState({"site": request.args.get("site") or (sites[0]["slug"] if sites else ""),
+                      "household_size": "1"})
+    household, status = None, 200
+    if request.method == "POST":
+        form = FormState({name: request.form.get(name, "").strip() for name in names})
+        body = {"site": form.values["site"], "referrer_organisation": form.values["referrer_organisation"]}
+        if form.values["household_size"].isdigit():
+            body["household_size"] = int(form.values["household_size"])
+        else:
+            form.error("household_size", gettext("Give a whole number."))
+        for name, key in (("resources", "monthly_resources_cents"), ("charges", "fixed_charges_cents")):
+            try:
+                amount = euros_to_cents(form.values[name])
+            except ValueError:
+                form.error(name, gettext("Give an amount in euros, for example 450."))
+                continue
+            if amount is None:
+                form.error(name, gettext("This field is required."))
+            else:
+                body[key] = amount
+        status = 422
+        if not form.errors:
+            result = client.post("/api/grocery/households", body)
+            if result.ok:
+                household, status = result.body, 201
+            else:
+                form.take_problem(result, fields=tuple(body))
+                renames = (("monthly_resources_cents", "resources"), ("fixed_charges_cents", "charges"))
+                for api_name, form_name in renames:
+                    if api_name in form.errors:
+                        form.errors[form_name] = form.errors.pop(api_name)
+                status = result.status
+    return render_template("grocery/household.html", sites=sites, form=form, household=household), status
 
 
 @grocery_pages.get("/veilleur/near-expiry")

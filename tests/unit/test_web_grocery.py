@@ -92,3 +92,32 @@ def test_a_neighbour_cannot_open_the_checkout(tmp_path, monkeypatch):
     voisin = Visitor(build_platform(tmp_path, monkeypatch))
     voisin.sign_in("voisin@coroutine.test")
     assert voisin.get("/veilleur/checkout").status_code == 403
+
+
+def test_a_veilleur_registers_a_household_and_gets_its_card_number(counter):
+    veilleur, _card, _product = counter
+    page = veilleur.submit("/veilleur/households/new", {
+        "site": "la-coroutine", "referrer_organisation": "CCAS de Lille", "household_size": "2", "resources": "900",
+        "charges": "420,50"})
+    assert page.status_code == 201, text_of(page)
+    text = text_of(page)
+    assert "Éligible" in text and "Reste à vivre : 7,99 € par personne et par jour." in text
+    assert "Plafond mensuel : 45,00 €." in text
+    card = re.search(r'class="pickup-code" lang="en">(EPI-[A-Z0-9-]+)<', page.get_data(as_text=True)).group(1)
+    assert "Budget restant ce mois-ci : 45,00 €" in text_of(
+        veilleur.get(f"/veilleur/checkout?site=la-coroutine&card_number={card}"))
+
+
+def test_a_household_over_the_threshold_is_told_why_and_bad_figures_are_shown_next_to_them(counter):
+    veilleur, _card, _product = counter
+    rich = veilleur.submit("/veilleur/households/new", {"site": "la-coroutine", "referrer_organisation": "CCAS",
+                                                        "household_size": "1", "resources": "3000", "charges": "500"})
+    assert "Non éligible" in text_of(rich) and "Le seuil est de 10,00 €" in text_of(rich)
+    bad = veilleur.submit("/veilleur/households/new", {"site": "la-coroutine", "referrer_organisation": "",
+                                                       "household_size": "0", "resources": "mille", "charges": "1"})
+    assert bad.status_code == 422 and 'id="f-resources-error"' in bad.get_data(as_text=True)
+    api = veilleur.submit("/veilleur/households/new", {"site": "la-coroutine", "referrer_organisation": "",
+                                                       "household_size": "0", "resources": "100", "charges": "1"})
+    assert api.status_code == 422
+    html = api.get_data(as_text=True)
+    assert 'id="f-household_size-error"' in html and 'id="f-referrer_organisation-error"' in html
