@@ -236,7 +236,7 @@ PAGES_FOR_EVERYONE = ["/", "/sites/la-coroutine", "/sites/mutualab", "/sites/la-
                       "/signin", "/signup", "/sites/nowhere"]
 PAGES_FOR_STAFF = ["/account", "/baskets", "/reservations", "/housing", "/housing/requests/new",
                    "/housing/offers/new", "/housing/review", "/veilleur", "/veilleur/checkout",
-                   "/veilleur/near-expiry", "/admin", "/admin/sites", "/admin/sites/new",
+                   "/veilleur/near-expiry", "/veilleur/households/new", "/admin", "/admin/sites", "/admin/sites/new",
                    "/admin/sites/la-coroutine/edit", "/admin/rooms", "/admin/rooms/new", "/admin/accounts",
                    "/admin/api-keys", "/sites/la-coroutine/book"]
 
