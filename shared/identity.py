@@ -79,6 +79,14 @@ def current_identity(required: bool = True) -> Identity | None:
     return identity
 
 
+def require_person() -> Identity:
+    """A signed-in person: programs (API keys) read and listen, they don't book, subscribe or post."""
+    identity = current_identity()
+    if identity.kind != "account":
+        raise Problem(403, "Forbidden", "This action is for a person's account, not an API key.", slug="forbidden")
+    return identity
+
+
 def require_roles(*roles: str) -> Identity:
     identity = current_identity()
     if not identity.has_role(*roles):

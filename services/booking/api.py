@@ -31,7 +31,7 @@ from services.booking.schemas import (
     SlotSchema,
 )
 from shared.events import utcnow
-from shared.identity import current_identity, require_roles
+from shared.identity import current_identity, require_person, require_roles
 from shared.problems import not_found
 from shared.web import database
 
@@ -110,8 +110,8 @@ class Reservations(MethodView):
     @reservations.response(201, ReservationSchema)
     @reservations.doc(security=[{"identity": []}])
     def post(self, payload):
-        """Request a reservation (signed in); confirmed at once or waiting for a veilleur, per the room."""
-        identity = current_identity()
+        """Request a reservation (a person signed in); confirmed at once or waiting for a veilleur, per the room."""
+        identity = require_person()
         with database().transaction() as session:
             return service.request_reservation(session, identity, payload.pop("room"), **payload)
 
@@ -211,8 +211,8 @@ class SeriesCollection(MethodView):
     @series.response(201, SeriesResultSchema)
     @series.doc(security=[{"identity": []}])
     def post(self, payload):
-        """Request a recurring series; occurrences that break a rule are reported in `skipped` (signed in)."""
-        identity = current_identity()
+        """Request a recurring series; occurrences that break a rule are reported in `skipped` (a person signed in)."""
+        identity = require_person()
         recurrence = payload.pop("recurrence")
         with database().transaction() as session:
             return service.request_series(session, identity, payload.pop("room"), **payload, **recurrence)

@@ -26,7 +26,7 @@ from services.housing.schemas import (
 )
 from services.housing.service import Viewer
 from services.housing.vocabulary import ACCESSIBILITY, AREAS, HOURS
-from shared.identity import current_identity, require_roles
+from shared.identity import current_identity, require_person, require_roles
 from shared.web import database
 
 SECURED = [{"identity": []}]
@@ -41,6 +41,11 @@ groups = Blueprint("groups", __name__, url_prefix="/groups", description="Roomma
 
 def viewer() -> Viewer:
     return Viewer.of(current_identity())
+
+
+def person() -> Viewer:
+    """Requests, offers and reports are a person's; programs (API keys) only read."""
+    return Viewer.of(require_person())
 
 
 @vocabulary.route("")
@@ -59,7 +64,7 @@ class Requests(MethodView):
     @requests_blp.doc(security=SECURED)
     def post(self, payload):
         """Post a housing request (any account); it expires after 60 days unless renewed."""
-        who = viewer()
+        who = person()
         with database().transaction() as session:
             return service.request_view(service.create_request(session, who.subject, **payload), who)
 
@@ -154,7 +159,7 @@ class Offers(MethodView):
     @offers.doc(security=SECURED)
     def post(self, payload):
         """Offer a room or a flat (any account); a veilleur reviews it before it is published."""
-        who = viewer()
+        who = person()
         with database().transaction() as session:
             return service.offer_view(session, service.create_offer(session, who.subject, **payload), who)
 
@@ -228,7 +233,7 @@ class OfferReports(MethodView):
     @offers.doc(security=SECURED)
     def post(self, payload, offer_id):
         """Report an offer (scam, already let...): it goes back to review (anyone signed in)."""
-        who = viewer()
+        who = person()
         with database().transaction() as session:
             return service.report_offer(session, who, offer_id, **payload)
 

@@ -27,7 +27,7 @@ from services.relay.schemas import (
     SubscriptionCreateSchema,
     SubscriptionSchema,
 )
-from shared.identity import Identity, current_identity, require_roles
+from shared.identity import Identity, current_identity, require_person, require_roles
 from shared.problems import Problem
 from shared.web import database
 
@@ -47,10 +47,7 @@ baskets = Blueprint("baskets", __name__, url_prefix="/baskets",
 
 def person() -> Identity:
     """Subscribing, absences and proxies are for people, not programs."""
-    identity = current_identity()
-    if identity.kind != "account":
-        raise Problem(403, "Forbidden", "This action is for a person's account, not an API key.", slug="forbidden")
-    return identity
+    return require_person()
 
 
 @sites.route("")

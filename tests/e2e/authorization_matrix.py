@@ -96,9 +96,9 @@ def owners(method, path, what, program=None, **overrides) -> Operation:
 PEOPLE_ONLY = "for a person's account, not an API key"
 # A program's key is not a person: issue 3 says "signed-in accounts request" and issue 6 "newcomers and hosts
 # are ordinary accounts", like the relay and the gateway, which refuse programs with a 403.
-PROGRAM_BOOKS = Cell(FORBIDDEN, "issue 3: signed-in *accounts* request; a program is no requester", actual="201")
-PROGRAM_HOUSING = Cell(FORBIDDEN, "issue 6: newcomers and hosts are ordinary accounts", actual="201")
-PROGRAM_REPORTS = Cell(FORBIDDEN, "a report is a person's word (one open report per person)", actual="201")
+PROGRAM_BOOKS = Cell(FORBIDDEN, "issue 3: signed-in *accounts* request; a program is no requester")
+PROGRAM_HOUSING = Cell(FORBIDDEN, "issue 6: newcomers and hosts are ordinary accounts")
+PROGRAM_REPORTS = Cell(FORBIDDEN, "a report is a person's word (one open report per person)")
 PROGRAM_RELAY = Cell(FORBIDDEN, PEOPLE_ONLY)
 
 OPERATIONS = [

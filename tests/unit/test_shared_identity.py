@@ -33,3 +33,22 @@ def test_identity_is_short_lived():
     claims = jwt.decode(token, KEY, algorithms=["HS256"], audience="veilleuse-services")
     assert claims["exp"] - time.time() <= 60
     assert "email" not in claims and "name" not in claims
+
+
+def test_programs_are_not_people():
+    from flask import Flask
+
+    from shared.identity import HEADER, require_person
+    from shared.problems import Problem
+
+    app = Flask("t")
+    app.config["IDENTITY_SIGNING_KEY"] = KEY
+    for kind, allowed in (("account", True), ("program", False)):
+        token = sign_identity(Identity("x", kind=kind), KEY)
+        with app.test_request_context(headers={HEADER: token}):
+            try:
+                require_person()
+                refused = None
+            except Problem as problem:
+                refused = problem.status
+        assert (refused is None) is allowed and refused in (None, 403)
