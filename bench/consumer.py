@@ -3,6 +3,7 @@ in its handler, how long after the event's `time` it runs; writes the latencies 
 from __future__ import annotations
 
 import json
+import os
 import signal
 import sys
 import threading
@@ -31,9 +32,15 @@ def main(amqp_url: str, database_url: str, out_file: str) -> None:
     thread.start()
     while thread.is_alive():
         thread.join(0.5)
-    with open(out_file, "w") as out:
-        json.dump(latencies, out)
+        _write(out_file, latencies)  # every half second, so that the bench sees how many arrived
+    _write(out_file, latencies)
     db.dispose()
+
+
+def _write(out_file: str, latencies: list[float]) -> None:
+    with open(out_file + ".tmp", "w") as out:
+        json.dump(list(latencies), out)
+    os.replace(out_file + ".tmp", out_file)
 
 
 if __name__ == "__main__":

@@ -114,7 +114,14 @@ def event_latency(platform, log=print, rate: int = RATE, seconds: int = EVENT_SE
     for w in writers:
         w.join()
     sent_for = time.monotonic() - started
-    time.sleep(3)  # let the last events arrive
+    deadline = time.monotonic() + 120  # let the last events arrive
+    while time.monotonic() < deadline:
+        time.sleep(0.5)
+        try:
+            if len(json.loads(out_file.read_text())) >= statuses.get(201, 0):
+                break
+        except (OSError, ValueError):
+            pass
     cpu = {name: round((procs.cpu_seconds(pids) - cpu_before[name]) * 1000 / total, 2)
            for name, pids in cpu_groups.items()}
     consumer.terminate()

@@ -14,8 +14,8 @@ from bench.platform import WEB_WORKERS, free_port
 
 TEMPLATE = Path(__file__).with_name("nginx.conf.template")
 CONNECTIONS = int(os.environ.get("BENCH_CONNECTIONS", "16"))
-SECONDS = int(os.environ.get("BENCH_HTTP_SECONDS", "8"))
-ROUNDS = int(os.environ.get("BENCH_ROUNDS", "2"))
+SECONDS = int(os.environ.get("BENCH_HTTP_SECONDS", "6"))
+ROUNDS = int(os.environ.get("BENCH_ROUNDS", "3"))
 
 
 class Nginx:
