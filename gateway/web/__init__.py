@@ -27,6 +27,8 @@ def init_web(app: Flask) -> None:
         app.config["SECRET_KEY"] = os.environ.get("WEB_SECRET_KEY", DEV_SECRET_KEY)
     app.config.update(
         SESSION_COOKIE_NAME="veilleuse_session", SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax",
+        # Behind HTTPS (any real deployment) the cookie must never travel in clear.
+        SESSION_COOKIE_SECURE=os.environ.get("WEB_SECURE_COOKIES", "false").lower() in ("1", "true", "yes"),
         # The JSON API under /api/ is for programs with Bearer tokens: only the pages check CSRF tokens.
         WTF_CSRF_CHECK_DEFAULT=False, WTF_CSRF_TIME_LIMIT=None,
         BABEL_DEFAULT_LOCALE="fr", BABEL_DEFAULT_TIMEZONE="Europe/Paris",

@@ -190,3 +190,10 @@ def test_ids_with_reserved_characters_are_forwarded_as_data(app, monkeypatch):
             assert response.json["title"] == "Room not found"
     finally:
         server.shutdown()
+
+
+def test_the_session_cookie_is_https_only_when_asked(sqlite_database, monkeypatch):
+    db = sqlite_database("gateway")
+    assert app_for(gateway.create_app, "gateway", db).config["SESSION_COOKIE_SECURE"] is False
+    monkeypatch.setenv("WEB_SECURE_COOKIES", "true")
+    assert app_for(gateway.create_app, "gateway", db).config["SESSION_COOKIE_SECURE"] is True
