@@ -102,6 +102,7 @@ def event_latency(platform, log=print, rate: int = RATE, seconds: int = EVENT_SE
     writers = [threading.Thread(target=writer, daemon=True) for _ in range(16)]
     for w in writers:
         w.start()
+    run_began = utcnow()
     started = time.monotonic()
     for index in range(total):  # open loop: a request is due every 1/RATE s, whatever the answers do
         due = started + index / rate
@@ -127,14 +128,28 @@ def event_latency(platform, log=print, rate: int = RATE, seconds: int = EVENT_SE
     consumer.terminate()
     consumer.wait(30)
     latencies = json.loads(out_file.read_text())
+    relay_share = _relay_delays(platform, run_began)
     result = {"rate": rate, "seconds": seconds, "posted": total, "statuses": statuses,
               "achieved_rate": round(total / sent_for, 1), "received": len(latencies),
               "p50": percentile(latencies, 0.50), "p95": percentile(latencies, 0.95),
               "p99": percentile(latencies, 0.99), "max": max(latencies) if latencies else float("nan"),
               "client_late_p99_ms": percentile(late, 0.99) * 1000, "load": os.getloadavg()[0],
-              "cpu_ms_per_event": cpu}
+              "cpu_ms_per_event": cpu, "outbox_p50": relay_share[0], "outbox_p99": relay_share[1]}
     log(f"  event latency: {result}")
     return result
+
+
+def _relay_delays(platform, since) -> tuple[float, float]:
+    """p50 and p99 of sent_at - created_at in the booking outbox: the relay's share of the latency."""
+    import psycopg
+
+    with psycopg.connect(platform.env["BOOKING_DATABASE_URL"]) as conn:
+        row = conn.execute(
+            "SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY delay), percentile_cont(0.99) WITHIN GROUP "
+            "(ORDER BY delay) FROM (SELECT extract(epoch FROM sent_at - created_at) * 1000 AS delay FROM outbox "
+            "WHERE type = 'booking.room.created' AND created_at >= %s AND sent_at IS NOT NULL) AS delays",
+            (since,)).fetchone()
+    return (float(row[0]), float(row[1])) if row and row[0] is not None else (float("nan"), float("nan"))
 
 
 def _fill_outbox(db: Database, count: int) -> None:
