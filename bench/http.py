@@ -14,8 +14,8 @@ from bench.platform import WEB_WORKERS, free_port
 
 TEMPLATE = Path(__file__).with_name("nginx.conf.template")
 CONNECTIONS = int(os.environ.get("BENCH_CONNECTIONS", "16"))
-SECONDS = int(os.environ.get("BENCH_HTTP_SECONDS", "6"))
-ROUNDS = int(os.environ.get("BENCH_ROUNDS", "3"))
+SECONDS = int(os.environ.get("BENCH_HTTP_SECONDS", "4"))
+ROUNDS = int(os.environ.get("BENCH_ROUNDS", "5"))
 
 
 class Nginx:
@@ -121,16 +121,22 @@ def measure(platform, nginx: Nginx, log=print) -> dict:
                     f"p50 {figures['p50']:6.2f} ms  p99 {figures['p99']:6.2f} ms  errors {figures['errors']}  "
                     f"CPU ms/request {figures['cpu_ms']}")
         results[label] = {way: summarise(values) for way, values in runs.items()}
+        # Rounds are short and interleaved: a gateway round is compared with the nginx round just before it,
+        # which saw the same machine; the median of those ratios is the figure.
+        results[label]["ratios"] = {
+            "rps": median([g["rps"] / n["rps"] for g, n in zip(runs["gateway"], runs["nginx"])]),
+            "p99": median([g["p99"] / n["p99"] for g, n in zip(runs["gateway"], runs["nginx"])])}
         results[label]["path"] = path.split("?")[0]
     return results
 
 
-def summarise(runs: list[dict]) -> dict:
-    def median(values):
-        values = sorted(values)
-        middle = len(values) // 2
-        return values[middle] if len(values) % 2 else (values[middle - 1] + values[middle]) / 2
+def median(values: list[float]) -> float:
+    values = sorted(values)
+    middle = len(values) // 2
+    return values[middle] if len(values) % 2 else (values[middle - 1] + values[middle]) / 2
 
+
+def summarise(runs: list[dict]) -> dict:
     return {"rps": median([r["rps"] for r in runs]), "p50": median([r["p50"] for r in runs]),
             "p99": median([r["p99"] for r in runs]), "errors": sum(r["errors"] for r in runs),
             "requests": sum(r["requests"] for r in runs), "rounds": runs}

@@ -30,8 +30,7 @@ def render(r: dict) -> str:
     m, h, ev, rl, av, mt = r["machine"], r["http"], r["events"], r["relay"], r["availability"], r["matching"]
     rows = []
     for label, ways in h.items():
-        ratio = ways["gateway"]["rps"] / ways["nginx"]["rps"]
-        p99_ratio = ways["gateway"]["p99"] / ways["nginx"]["p99"]
+        ratio, p99_ratio = ways["ratios"]["rps"], ways["ratios"]["p99"]
         rows.append((f"1. `GET` {label}: gateway / nginx throughput", "≥ 0.6×", f"{ratio:.3f}×", ratio >= 0.6))
         rows.append((f"1. `GET` {label}: gateway / nginx p99", "≤ 1.5×", f"{p99_ratio:.3f}×", p99_ratio <= 1.5))
     rows.append(("2. event latency p50, HTTP commit → handler", "≤ 5 ms", _ms(ev["p50"]), ev["p50"] <= 5))
@@ -71,7 +70,9 @@ def render(r: dict) -> str:
         "## 1. HTTP: direct, through nginx, through the gateway",
         "",
         f"`wrk -t1 -c{http.CONNECTIONS} -d{http.SECONDS}s --latency`, {http.ROUNDS} interleaved rounds per path "
-        "(direct, nginx, gateway, then again), after a 2 s warm-up of each; the table gives the median of the rounds. "
+        "(direct, nginx, gateway, then again), after a 2 s warm-up of each; the table gives the median of the rounds, "
+        "and the summary the median over the rounds of gateway ÷ nginx, each gateway round against the nginx round "
+        "run just before it (the machine is shared: adjacent rounds saw the same load). "
         f"Worker budget: the gateway and the booking service run under gunicorn with {WEB_WORKERS} processes × "
         f"{WEB_THREADS} threads (gthread, `infra/gunicorn.conf.py`, as in production); nginx has "
         f"`worker_processes {WEB_WORKERS}`, keep-alive connections to the service, and writes an access log like "
@@ -96,14 +97,16 @@ def render(r: dict) -> str:
         "",
         "Every round:",
         "",
-        "| path | way | round | requests/s | p50 | p99 | load |",
-        "| --- | --- | --- | --- | --- | --- | --- |",
+        "| path | way | round | requests/s | p50 | p99 | gateway ÷ nginx (req/s, p99) | load |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
     for label, ways in h.items():
         for way in ("direct", "nginx", "gateway"):
             for index, f in enumerate(ways[way]["rounds"], 1):
+                ref = ways["nginx"]["rounds"][index - 1]
+                vs = f"{f['rps'] / ref['rps']:.2f}×, {f['p99'] / ref['p99']:.2f}×" if way == "gateway" else ""
                 out.append(f"| {label} | {way} | {index} | {f['rps']:.0f} | {_ms(f['p50'])} | {_ms(f['p99'])} | "
-                           f"{_load(f['load'])} |")
+                           f"{vs} | {_load(f['load'])} |")
     cpu = ev.get("cpu_ms_per_event", {})
     out += [
         "",
@@ -211,7 +214,7 @@ def render(r: dict) -> str:
         "RabbitMQ (`AMQP_URL`; a vhost `veilleuse-bench-<run>` is made with `rabbitmqctl` when it is there, else the "
         "default vhost is used). Everything listens on 127.0.0.1 on free ports; everything started is stopped at "
         "the end; logs stay in `/tmp/veilleuse-bench-*` with `results.json`. Knobs: `BENCH_WEB_WORKERS` (2), "
-        "`BENCH_WEB_THREADS` (4), `BENCH_CONNECTIONS` (16), `BENCH_HTTP_SECONDS` (6), `BENCH_ROUNDS` (3), "
+        "`BENCH_WEB_THREADS` (4), `BENCH_CONNECTIONS` (16), `BENCH_HTTP_SECONDS` (4), `BENCH_ROUNDS` (5), "
         "`BENCH_EVENT_RATE` (200), `BENCH_EVENT_SECONDS` (10), `BENCH_RELAY_MESSAGES` (2000), "
         "`BENCH_RESERVATIONS` (100000), `BENCH_AVAILABILITY_SAMPLES` (200). Run it when the machine is quiet: the "
         "load average is in every table for that reason.",
