@@ -48,19 +48,30 @@ def days_between(site, starts: datetime, ends: datetime):
 
 
 def subtract(spans: list[Span], taken: list[Span]) -> list[Span]:
-    """`spans` minus every span of `taken` (all half-open)."""
-    result = list(spans)
-    for t_start, t_end in taken:
-        next_result = []
-        for start, end in result:
-            if t_end <= start or end <= t_start:
-                next_result.append((start, end))
+    """`spans` minus every span of `taken` (all half-open); `taken` may overlap itself.
+
+    One sweep over `taken` sorted by start, comparing POSIX timestamps: comparing aware datetimes of
+    different zones costs a zone lookup each time, and a month of a busy room has many spans."""
+    if not taken:
+        return list(spans)
+    ordered = sorted(((t_start.timestamp(), t_end.timestamp(), t_start, t_end) for t_start, t_end in taken),
+                     key=lambda t: t[0])
+    result = []
+    for start, end in spans:
+        end_key = end.timestamp()
+        cursor, cursor_key = start, start.timestamp()
+        for t_start_key, t_end_key, t_start, t_end in ordered:
+            if t_start_key >= end_key:
+                break
+            if t_end_key <= cursor_key:
                 continue
-            if start < t_start:
-                next_result.append((start, t_start))
-            if t_end < end:
-                next_result.append((t_end, end))
-        result = next_result
+            if t_start_key > cursor_key:
+                result.append((cursor, t_start))
+            cursor, cursor_key = t_end, t_end_key
+            if cursor_key >= end_key:
+                break
+        if cursor_key < end_key:
+            result.append((cursor, end))
     return result
 
 
