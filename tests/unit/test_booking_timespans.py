@@ -47,6 +47,7 @@ def test_the_sweep_agrees_with_the_definition_on_random_overlapping_spans():
 
 def test_touching_spans_leave_nothing_between_them():
     day = [(moment(0, PARIS), moment(600, PARIS))]
-    taken = [(moment(0, timezone.utc), moment(300, timezone.utc)), (moment(300, timezone.utc), moment(600, timezone.utc))]
+    utc = timezone.utc
+    taken = [(moment(0, utc), moment(300, utc)), (moment(300, utc), moment(600, utc))]
     assert subtract(day, taken) == []
     assert subtract(day, []) == day
