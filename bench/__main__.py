@@ -18,9 +18,13 @@ from shared.config import ROOT
 TOOLS = {"nginx": "nginx-light", "wrk": "wrk"}
 
 
+def tool_path(tool: str) -> str | None:
+    return shutil.which(tool) or shutil.which(tool, path="/usr/sbin:/usr/bin:/sbin:/bin")
+
+
 def ensure_tools() -> None:
     """nginx (the reference proxy) and wrk (the load generator) from Debian, installed when missing."""
-    missing = [package for tool, package in TOOLS.items() if not shutil.which(tool)]
+    missing = [package for tool, package in TOOLS.items() if not tool_path(tool)]
     if not missing:
         return
     print(f"installing {' '.join(missing)} with apt-get")
@@ -34,7 +38,7 @@ def machine() -> dict:
     meminfo = dict(line.split(":", 1) for line in Path("/proc/meminfo").read_text().splitlines())
     cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
                 if line.startswith("model name")), "unknown")
-    nginx_version = subprocess.run(["nginx", "-v"], capture_output=True, text=True).stderr.strip()
+    nginx_version = subprocess.run([tool_path("nginx"), "-v"], capture_output=True, text=True).stderr.strip()
     return {"nproc": os.cpu_count(), "memory_mb": int(meminfo["MemTotal"].split()[0]) // 1024, "cpu": cpu,
             "python": sys.version.split()[0], "nginx": nginx_version.replace("nginx version: ", ""),
             "load_at_start": os.getloadavg()}

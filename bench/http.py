@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import string
 import subprocess
 import time
@@ -32,7 +33,8 @@ class Nginx:
 
     def start(self) -> "Nginx":
         log = open(self.dir / "nginx-stdout.log", "ab")
-        self.process = subprocess.Popen(["nginx", "-c", str(self.conf), "-p", str(self.dir), "-g", "daemon off;"],
+        nginx = shutil.which("nginx") or shutil.which("nginx", path="/usr/sbin:/usr/bin")
+        self.process = subprocess.Popen([nginx, "-c", str(self.conf), "-p", str(self.dir), "-g", "daemon off;"],
                                         stdout=log, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + 10
         import socket
@@ -66,8 +68,9 @@ def _ms(text: str) -> float:
 
 def wrk(url: str, seconds: int = SECONDS, connections: int = CONNECTIONS) -> dict:
     """Run wrk; returns requests/s, p50, p99 (ms), and the count of errors and non-2xx answers."""
-    result = subprocess.run(["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--timeout", "5s", "--latency", url],
-                            capture_output=True, text=True, timeout=seconds + 60)
+    command = [shutil.which("wrk") or "/usr/bin/wrk", "-t1", f"-c{connections}", f"-d{seconds}s",
+               "--timeout", "5s", "--latency", url]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=seconds + 60)
     out = result.stdout
     if result.returncode != 0 or "Requests/sec" not in out:
         raise RuntimeError(f"wrk failed on {url}: {out}{result.stderr}")
