@@ -9,16 +9,6 @@ CENTS_MESSAGE = "give a whole number of cents, e.g. 250 for 2.50 €"
 SITE_REF = {"validate": validate.Length(1, 80), "metadata": {"description": "site id or slug"}}
 
 
-class Text(fields.String):
-    """A string without NUL characters, which PostgreSQL cannot store or compare."""
-
-    def _deserialize(self, value, attr, data, **kwargs):
-        text = super()._deserialize(value, attr, data, **kwargs)
-        if "\x00" in text:
-            raise ValidationError("must not contain NUL characters")
-        return text
-
-
 def Cents(minimum: int = 0, maximum: int = MAX_CENTS, **kwargs) -> fields.Integer:
     """Money as an integer number of cents: 2.5 or "2,50" are refused with a message saying so."""
     return fields.Integer(strict=True, validate=validate.Range(minimum, maximum),
@@ -44,10 +34,10 @@ def Quantity(description: str = "", **kwargs) -> fields.Decimal:
 
 
 class SiteSchema(Schema):
-    id = Text()
-    slug = Text()
-    name = Text()
-    timezone = Text()
+    id = fields.String()
+    slug = fields.String()
+    name = fields.String()
+    timezone = fields.String()
 
 
 # -- rules -------------------------------------------------------------------------------------
@@ -60,12 +50,12 @@ class RulesSchema(Schema):
     monthly_caps_cents = fields.List(Cents(0, 1_000_000), required=True, validate=validate.Length(1, 12),
                                      metadata={"description": "monthly cap for a household of 1, 2, ... "
                                                               "people; the last covers bigger households"})
-    tier_percentages = fields.Dict(keys=Text(validate=validate.Regexp(r"^[A-Za-z0-9_-]{1,20}$")),
+    tier_percentages = fields.Dict(keys=fields.String(validate=validate.Regexp(r"^[A-Za-z0-9_-]{1,20}$")),
                                    values=fields.Integer(strict=True, validate=validate.Range(0, 100)),
                                    required=True, validate=validate.Length(1, 10),
                                    metadata={"description": "tier -> percentage of the retail price paid"})
-    currency = Text(load_default="EUR", validate=validate.OneOf(["EUR"]))
-    site_id = Text(dump_only=True)
+    currency = fields.String(load_default="EUR", validate=validate.OneOf(["EUR"]))
+    site_id = fields.String(dump_only=True)
     updated_at = fields.DateTime(dump_only=True)
 
     @validates_schema
@@ -78,8 +68,8 @@ class RulesSchema(Schema):
 # -- households --------------------------------------------------------------------------------
 
 class HouseholdCreateSchema(Schema):
-    site = Text(required=True, **SITE_REF)
-    referrer_organisation = Text(required=True, validate=validate.Length(1, 200), metadata={
+    site = fields.String(required=True, **SITE_REF)
+    referrer_organisation = fields.String(required=True, validate=validate.Length(1, 200), metadata={
         "description": "the social service that refers the household, e.g. CCAS de Lille"})
     household_size = fields.Integer(required=True, strict=True, validate=validate.Range(1, 20))
     monthly_resources_cents = Cents(0, MAX_CENTS, required=True)
@@ -87,62 +77,62 @@ class HouseholdCreateSchema(Schema):
 
 
 class HouseholdRenewSchema(Schema):
-    referrer_organisation = Text(validate=validate.Length(1, 200))
+    referrer_organisation = fields.String(validate=validate.Length(1, 200))
     household_size = fields.Integer(strict=True, validate=validate.Range(1, 20))
     monthly_resources_cents = Cents(0, MAX_CENTS)
     fixed_charges_cents = Cents(0, MAX_CENTS)
 
 
 class DecisionSchema(Schema):
-    action = Text()
-    outcome = Text()
+    action = fields.String()
+    outcome = fields.String()
     reste_a_vivre_cents_per_day = fields.Integer()
     threshold_cents_per_day = fields.Integer()
     monthly_cap_cents = fields.Integer()
     eligible_until = fields.Date(allow_none=True)
-    decided_by = Text(allow_none=True)
+    decided_by = fields.String(allow_none=True)
     decided_at = fields.DateTime()
 
 
 class HouseholdSchema(Schema):
-    id = Text()
-    site_id = Text()
-    card_number = Text()
-    referrer_account_id = Text(allow_none=True)
-    referrer_organisation = Text()
+    id = fields.String()
+    site_id = fields.String()
+    card_number = fields.String()
+    referrer_account_id = fields.String(allow_none=True)
+    referrer_organisation = fields.String()
     household_size = fields.Integer()
     monthly_resources_cents = fields.Integer()
     fixed_charges_cents = fields.Integer()
     reste_a_vivre_cents_per_day = fields.Integer()
-    status = Text(metadata={"description": "eligible, ineligible or expired"})
+    status = fields.String(metadata={"description": "eligible, ineligible or expired"})
     eligible_until = fields.Date(allow_none=True)
     monthly_cap_cents = fields.Integer()
-    decided_by = Text(allow_none=True)
+    decided_by = fields.String(allow_none=True)
     decided_at = fields.DateTime()
     decisions = fields.List(fields.Nested(DecisionSchema))
 
 
 class HouseholdQuerySchema(Schema):
-    site = Text(required=True, **SITE_REF)
-    status = Text(validate=validate.OneOf(["eligible", "ineligible", "expired"]))
+    site = fields.String(required=True, **SITE_REF)
+    status = fields.String(validate=validate.OneOf(["eligible", "ineligible", "expired"]))
 
 
 class CardSchema(Schema):
-    card_number = Text()
+    card_number = fields.String()
     eligible_until = fields.Date(allow_none=True, metadata={"description": "null: not eligible today"})
     budget_left_cents = fields.Integer(metadata={"description": "left to spend this month"})
-    currency = Text()
+    currency = fields.String()
 
 
 # -- products, lots, movements -----------------------------------------------------------------
 
 class ProductCreateSchema(Schema):
-    site = Text(required=True, **SITE_REF)
-    name = Text(required=True, validate=validate.Length(1, 120))
-    category = Text(required=True, validate=validate.Length(1, 60))
-    unit = Text(required=True, validate=validate.OneOf(sorted(UNIT_SCALE)))
+    site = fields.String(required=True, **SITE_REF)
+    name = fields.String(required=True, validate=validate.Length(1, 120))
+    category = fields.String(required=True, validate=validate.Length(1, 60))
+    unit = fields.String(required=True, validate=validate.OneOf(sorted(UNIT_SCALE)))
     retail_price_cents = Cents(0, MAX_CENTS, required=True, metadata={"description": "per unit (piece, kg, l)"})
-    tier = Text(load_default=None, allow_none=True, validate=validate.Length(1, 20),
+    tier = fields.String(load_default=None, allow_none=True, validate=validate.Length(1, 20),
                          metadata={"description": "solidarity price tier; null: shop only"})
     local = fields.Boolean(load_default=False, metadata={"description": "from a local producer"})
     deposit_cents = Cents(0, 10_000, load_default=0, metadata={"description": "deposit per returnable piece"})
@@ -152,10 +142,10 @@ class ProductCreateSchema(Schema):
 
 
 class ProductUpdateSchema(Schema):
-    name = Text(validate=validate.Length(1, 120))
-    category = Text(validate=validate.Length(1, 60))
+    name = fields.String(validate=validate.Length(1, 120))
+    category = fields.String(validate=validate.Length(1, 60))
     retail_price_cents = Cents(0, MAX_CENTS)
-    tier = Text(allow_none=True, validate=validate.Length(1, 20))
+    tier = fields.String(allow_none=True, validate=validate.Length(1, 20))
     local = fields.Boolean()
     deposit_cents = Cents(0, 10_000)
     monthly_limit = Quantity(allow_none=True)
@@ -168,13 +158,13 @@ class ProductUpdateSchema(Schema):
 
 
 class ProductSchema(Schema):
-    id = Text()
-    site_id = Text()
-    name = Text()
-    category = Text()
-    unit = Text()
+    id = fields.String()
+    site_id = fields.String()
+    name = fields.String()
+    category = fields.String()
+    unit = fields.String()
     retail_price_cents = fields.Integer()
-    tier = Text(allow_none=True)
+    tier = fields.String(allow_none=True)
     local = fields.Boolean()
     deposit_cents = fields.Integer()
     monthly_limit = fields.Method("_monthly_limit", allow_none=True)
@@ -190,37 +180,37 @@ class ProductSchema(Schema):
 
 
 class ProductQuerySchema(Schema):
-    site = Text(required=True, **SITE_REF)
+    site = fields.String(required=True, **SITE_REF)
     local = fields.Boolean()
 
 
 class LotCreateSchema(Schema):
-    product_id = Text(required=True, validate=validate.Length(1, 36))
+    product_id = fields.String(required=True, validate=validate.Length(1, 36))
     quantity = Quantity(required=True)
-    source = Text(required=True, validate=validate.OneOf(["purchase", "donation"]))
-    donor = Text(load_default=None, allow_none=True, validate=validate.Length(1, 200),
+    source = fields.String(required=True, validate=validate.OneOf(["purchase", "donation"]))
+    donor = fields.String(load_default=None, allow_none=True, validate=validate.Length(1, 200),
                           metadata={"description": "required for a donation: who gave it"})
-    expiry_kind = Text(load_default="none", validate=validate.OneOf(["dlc", "ddm", "none"]),
+    expiry_kind = fields.String(load_default="none", validate=validate.OneOf(["dlc", "ddm", "none"]),
                                 metadata={"description": "dlc: use-by, never sold after; ddm: best-before"})
     expiry_date = fields.Date(load_default=None, allow_none=True)
-    storage_place = Text(load_default="", validate=validate.Length(max=80))
-    note = Text(load_default="", validate=validate.Length(max=500))
+    storage_place = fields.String(load_default="", validate=validate.Length(max=80))
+    note = fields.String(load_default="", validate=validate.Length(max=500))
 
 
 class LotSchema(Schema):
-    id = Text()
-    product_id = Text()
-    product_name = Text()
-    site_id = Text()
-    unit = Text()
+    id = fields.String()
+    product_id = fields.String()
+    product_name = fields.String()
+    site_id = fields.String()
+    unit = fields.String()
     quantity = fields.Raw(metadata={"description": "number in the product's unit"})
     expiry_date = fields.Date(allow_none=True)
-    expiry_kind = Text()
-    storage_place = Text()
-    source = Text()
-    donor = Text(allow_none=True)
-    note = Text()
-    basket_id = Text(allow_none=True)
+    expiry_kind = fields.String()
+    storage_place = fields.String()
+    source = fields.String()
+    donor = fields.String(allow_none=True)
+    note = fields.String()
+    basket_id = fields.String(allow_none=True)
     received_at = fields.DateTime()
     expired = fields.Boolean()
     sellable = fields.Boolean(metadata={"description": "false for a lot past its use-by date (DLC)"})
@@ -228,8 +218,8 @@ class LotSchema(Schema):
 
 
 class LotQuerySchema(Schema):
-    site = Text(required=True, **SITE_REF)
-    product_id = Text(validate=validate.Length(1, 36))
+    site = fields.String(required=True, **SITE_REF)
+    product_id = fields.String(validate=validate.Length(1, 36))
     include_empty = fields.Boolean(load_default=False)
 
 
@@ -242,66 +232,66 @@ class DailyCheckSchema(Schema):
 
 
 class DailyCheckResultSchema(Schema):
-    site_id = Text()
+    site_id = fields.String()
     expired_households = fields.Integer()
     expiring_lots = fields.Integer()
 
 
 class MovementCreateSchema(Schema):
-    kind = Text(required=True, validate=validate.OneOf(["loss", "expiry_write_off",
+    kind = fields.String(required=True, validate=validate.OneOf(["loss", "expiry_write_off",
                                                                 "inventory_correction"]))
     quantity = Quantity("taken out, for a loss or an expiry write-off")
     counted = fields.Decimal(allow_nan=False, validate=quantity_range(False),
                              metadata={"description": "counted on the shelf, for an inventory correction"})
-    reason = Text(load_default="", validate=validate.Length(max=200))
+    reason = fields.String(load_default="", validate=validate.Length(max=200))
 
 
 class MovementSchema(Schema):
-    id = Text()
-    lot_id = Text()
-    product_id = Text()
-    kind = Text()
+    id = fields.String()
+    lot_id = fields.String()
+    product_id = fields.String()
+    kind = fields.String()
     quantity = fields.Function(lambda movement: from_base(movement.product.unit, movement.quantity))
-    sale_id = Text(allow_none=True)
-    reason = Text()
+    sale_id = fields.String(allow_none=True)
+    reason = fields.String()
     recorded_at = fields.DateTime()
 
 
 # -- sales -------------------------------------------------------------------------------------
 
 class SaleLineInSchema(Schema):
-    product_id = Text(required=True, validate=validate.Length(1, 36))
+    product_id = fields.String(required=True, validate=validate.Length(1, 36))
     quantity = Quantity(required=True)
-    lot_id = Text(validate=validate.Length(1, 36),
+    lot_id = fields.String(validate=validate.Length(1, 36),
                            metadata={"description": "sell from this lot; by default the lots that expire "
                                                     "first (FEFO)"})
 
 
 class DepositReturnSchema(Schema):
-    product_id = Text(required=True, validate=validate.Length(1, 36))
+    product_id = fields.String(required=True, validate=validate.Length(1, 36))
     quantity = Quantity(required=True)
 
 
 class SaleCreateSchema(Schema):
-    site = Text(required=True, **SITE_REF)
-    kind = Text(required=True, validate=validate.OneOf(["solidarity", "shop"]),
+    site = fields.String(required=True, **SITE_REF)
+    kind = fields.String(required=True, validate=validate.OneOf(["solidarity", "shop"]),
                          metadata={"description": "solidarity: a household at reduced prices; shop: anyone"})
-    card_number = Text(validate=validate.Length(1, 20))
+    card_number = fields.String(validate=validate.Length(1, 20))
     lines = fields.List(fields.Nested(SaleLineInSchema), load_default=list, validate=validate.Length(max=100))
     deposit_returns = fields.List(fields.Nested(DepositReturnSchema), load_default=list,
                                   validate=validate.Length(max=50))
-    payment_method = Text(required=True, validate=validate.OneOf(PAYMENT_METHODS))
+    payment_method = fields.String(required=True, validate=validate.OneOf(PAYMENT_METHODS))
 
 
 class SaleLineLotSchema(Schema):
-    lot_id = Text()
+    lot_id = fields.String()
     quantity = fields.Integer(metadata={"description": "in base units (pieces, grams, ml)"})
     best_before_passed = fields.Boolean()
 
 
 class SaleLineSchema(Schema):
-    product_id = Text()
-    kind = Text(metadata={"description": "goods or deposit_return"})
+    product_id = fields.String()
+    kind = fields.String(metadata={"description": "goods or deposit_return"})
     unit = fields.Function(lambda line: line.product.unit)
     quantity = fields.Function(lambda line: from_base(line.product.unit, line.quantity))
     unit_price_cents = fields.Integer()
@@ -312,13 +302,13 @@ class SaleLineSchema(Schema):
 
 
 class SaleSchema(Schema):
-    id = Text()
-    site_id = Text()
-    kind = Text()
+    id = fields.String()
+    site_id = fields.String()
+    kind = fields.String()
     card_number = fields.Method("_card")
-    month = Text()
-    payment_method = Text()
-    currency = Text()
+    month = fields.String()
+    payment_method = fields.String()
+    currency = fields.String()
     goods_cents = fields.Integer()
     deposit_cents = fields.Integer()
     deposit_returned_cents = fields.Integer()
@@ -335,8 +325,8 @@ class SaleSchema(Schema):
 
 
 class StockSchema(Schema):
-    product_id = Text()
-    unit = Text()
+    product_id = fields.String()
+    unit = fields.String()
     quantity = fields.Raw(metadata={"description": "number in the product's unit, all lots"})
     sellable_quantity = fields.Raw(metadata={"description": "without lots past their use-by date"})
     lots = fields.List(fields.Nested(LotSchema), metadata={"description": "first expired, first out"})
@@ -351,23 +341,23 @@ class SalesFiguresSchema(Schema):
 
 
 class MovedProductSchema(Schema):
-    kind = Text(metadata={"description": "write-offs only: loss or expiry_write_off"})
-    product_id = Text()
-    product_name = Text()
-    unit = Text()
+    kind = fields.String(metadata={"description": "write-offs only: loss or expiry_write_off"})
+    product_id = fields.String()
+    product_name = fields.String()
+    unit = fields.String()
     quantity = fields.Raw()
     movements = fields.Integer()
     retail_value_cents = fields.Integer()
 
 
 class MonthlyReportSchema(Schema):
-    site_id = Text()
-    month = Text()
-    currency = Text()
+    site_id = fields.String()
+    month = fields.String()
+    currency = fields.String()
     solidarity_sales = fields.Nested(SalesFiguresSchema)
     shop_sales = fields.Nested(SalesFiguresSchema)
     households_served = fields.Integer()
-    payment_methods = fields.Dict(keys=Text(), values=fields.Integer(), metadata={
+    payment_methods = fields.Dict(keys=fields.String(), values=fields.Integer(), metadata={
         "description": "payment method -> amount due in cents"})
     donations = fields.List(fields.Nested(MovedProductSchema))
     write_offs = fields.List(fields.Nested(MovedProductSchema))
