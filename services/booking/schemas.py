@@ -1,6 +1,7 @@
 """Request and response schemas of the booking API."""
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
+from services.booking.service import MAX_BUFFER_MINUTES, MAX_DURATION_MINUTES
 from shared.identity import ORGANISATION_KINDS
 
 RATE_KINDS = (*ORGANISATION_KINDS, "individual")
@@ -34,10 +35,10 @@ class RoomPolicySchema(Schema):
         metadata={"description": "rate kinds whose requests wait for a veilleur's approval; the others "
                                  "are confirmed at once (default: every organisation kind)"})
     min_duration_minutes = fields.Integer(validate=validate.Range(5, 24 * 60))
-    max_duration_minutes = fields.Integer(validate=validate.Range(5, 24 * 60))
+    max_duration_minutes = fields.Integer(validate=validate.Range(5, MAX_DURATION_MINUTES))
     horizon_days = fields.Integer(validate=validate.Range(1, 730),
                                   metadata={"description": "how many days ahead one may book"})
-    buffer_minutes = fields.Integer(validate=validate.Range(0, 240),
+    buffer_minutes = fields.Integer(validate=validate.Range(0, MAX_BUFFER_MINUTES),
                                     metadata={"description": "free time kept after each booking"})
 
 
