@@ -11,7 +11,7 @@ from shared.bus.tables import inbox, outbox
 from shared.bus.tail import Tap
 from shared.db import Database
 from shared.events import encode, new_event
-from tests.support.bus import Running, drain_queue, host_port, publish_raw, via_proxy, wait_until
+from tests.support.bus import Running, drain_queue, host_port, publish_raw, queue_exists, via_proxy, wait_until
 from tests.support.tcpproxy import TcpProxy
 
 EXCHANGE, DLX = "veilleuse.events", "veilleuse.dlx"
@@ -87,7 +87,7 @@ def test_a_duplicate_delivery_changes_nothing(pg_database, amqp_url):
     consumer = counting_consumer(db, amqp_url, "test.duplicates", applied)
     event = new_event("booking.room.created", "/veilleuse/booking", {"room_id": "r"})
     with Running(consumer):
-        wait_until(lambda: consumer.name and _queue_exists(amqp_url, "test.duplicates"))
+        wait_until(lambda: consumer.name and queue_exists(amqp_url, "test.duplicates"))
         for _ in range(3):
             publish_raw(amqp_url, "booking.room.created", encode(event), message_id=event["id"])
         with db.sessions() as session:
@@ -96,19 +96,6 @@ def test_a_duplicate_delivery_changes_nothing(pg_database, amqp_url):
         publish_raw(amqp_url, "booking.room.created", encode(follow_up))
         assert wait_until(lambda: follow_up["id"] in applied)
     assert applied.count(event["id"]) == 1
-
-
-def _queue_exists(amqp_url, queue):
-    from shared.bus.amqp import connect
-    connection = connect(amqp_url)
-    try:
-        connection.channel().queue_declare(queue=queue, passive=True)
-        return True
-    except Exception:  # noqa: BLE001
-        return False
-    finally:
-        if connection.is_open:
-            connection.close()
 
 
 def test_poison_messages_end_in_the_dlq_with_their_reason_and_the_consumer_goes_on(pg_database, amqp_url):
@@ -134,7 +121,7 @@ def test_poison_messages_end_in_the_dlq_with_their_reason_and_the_consumer_goes_
         "invalid data": (encode(new_event("test.thing.happened", "/x", {"count": "lots"})), "test.thing.happened"),
     }
     with Running(consumer):
-        assert wait_until(lambda: _queue_exists(amqp_url, queue))
+        assert wait_until(lambda: queue_exists(amqp_url, queue))
         for body, key in poison.values():
             publish_raw(amqp_url, key, body)
         good = new_event("booking.room.created", "/veilleuse/booking", {"room_id": "ok"})
@@ -158,7 +145,7 @@ def test_consumer_waits_out_a_database_outage_and_applies_the_event_once(servers
     consumer = counting_consumer(proxied, amqp_url, "test.db-outage", applied)
     try:
         with Running(consumer):
-            assert wait_until(lambda: _queue_exists(amqp_url, "test.db-outage"))
+            assert wait_until(lambda: queue_exists(amqp_url, "test.db-outage"))
             proxy.cut()
             event = new_event("booking.room.created", "/veilleuse/booking", {"room_id": "late"})
             publish_raw(amqp_url, "booking.room.created", encode(event))

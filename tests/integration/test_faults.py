@@ -19,7 +19,7 @@ from shared.config import ROOT, Settings
 from shared.db import Database
 from shared.events import encode, new_event
 from tests.conftest import app_for, identity_header
-from tests.support.bus import host_port, publish_raw, via_proxy, wait_until
+from tests.support.bus import host_port, publish_raw, queue_exists, via_proxy, wait_until
 from tests.support.tcpproxy import TcpProxy
 
 VEILLEUR = identity_header("v-1", roles=("veilleur",))
@@ -118,8 +118,7 @@ def test_a_worker_killed_while_handling_an_event_gets_it_again_and_applies_it_on
     second = None
     try:
         # Wait for the queue, then send one event.
-        from tests.integration.test_bus import _queue_exists
-        assert wait_until(lambda: _queue_exists(amqp_url, queue), timeout=20)
+        assert wait_until(lambda: queue_exists(amqp_url, queue), timeout=20)
         event = new_event("booking.room.created", "/veilleuse/booking", {"room_id": "r"})
         publish_raw(amqp_url, "booking.room.created", encode(event))
         assert wait_until(lambda: list(tmp_path.glob(f"started-{event['id']}-{first.pid}")), timeout=20)

@@ -13,7 +13,7 @@ from shared.bus.consumer import Consumer
 from shared.bus.tables import inbox
 from shared.events import encode, new_event
 from tests.conftest import app_for, identity_header
-from tests.support.bus import Running, publish_raw, wait_until
+from tests.support.bus import Running, publish_raw, queue_exists, wait_until
 
 SITE_ID = "33333333-3333-3333-3333-333333333333"
 VEILLEUR = identity_header("veilleur-1", ("veilleur",))
@@ -139,7 +139,7 @@ def test_an_unclaimed_basket_on_the_bus_becomes_a_donated_lot_and_redelivery_cha
             return session.scalar(select(func.count()).select_from(inbox).where(inbox.c.consumer == queue))
 
     with Running(consumer):
-        assert wait_until(lambda: _queue_exists(amqp_url, queue))
+        assert wait_until(lambda: queue_exists(amqp_url, queue))
         publish_raw(amqp_url, "relay.basket.unclaimed", encode(event), message_id=event["id"])
         assert wait_until(lambda: len(lots()) == 1)
         publish_raw(amqp_url, "relay.basket.unclaimed", encode(event), message_id=event["id"])
@@ -166,7 +166,7 @@ def test_an_erased_referrer_account_is_forgotten_from_the_bus(pg_database, amqp_
             return service.get_household(session, household.id).referrer_account_id
 
     with Running(consumer):
-        assert wait_until(lambda: _queue_exists(amqp_url, queue))
+        assert wait_until(lambda: queue_exists(amqp_url, queue))
         publish_raw(amqp_url, "identity.account.erased", encode(event), message_id=event["id"])
         assert wait_until(lambda: referrer() is None)
     with db.transaction() as session:
@@ -174,15 +174,3 @@ def test_an_erased_referrer_account_is_forgotten_from_the_bus(pg_database, amqp_
         assert found.decided_by is None and found.status == "eligible"
 
 
-def _queue_exists(amqp_url, queue):
-    from shared.bus.amqp import connect
-
-    connection = connect(amqp_url)
-    try:
-        connection.channel().queue_declare(queue=queue, passive=True)
-        return True
-    except Exception:  # noqa: BLE001
-        return False
-    finally:
-        if connection.is_open:
-            connection.close()

@@ -79,3 +79,16 @@ def via_proxy(url: str, proxy_port: int) -> str:
 def host_port(url: str, default_port: int) -> tuple[str, int]:
     parts = urllib.parse.urlsplit(url)
     return parts.hostname or "127.0.0.1", parts.port or default_port
+
+
+def queue_exists(amqp_url: str, queue: str) -> bool:
+    """Whether a consumer has declared its queue yet (a passive declare)."""
+    connection = connect(amqp_url)
+    try:
+        connection.channel().queue_declare(queue=queue, passive=True)
+        return True
+    except pika.exceptions.ChannelClosedByBroker:
+        return False
+    finally:
+        if connection.is_open:
+            connection.close()
