@@ -20,7 +20,7 @@ from gateway.models import Account, ApiKey, Organisation, Site
 from shared.bus import record_event
 from shared.events import utcnow
 from shared.identity import ORGANISATION_KINDS, ROLES, Identity
-from shared.problems import Problem, conflict, invalid, not_found
+from shared.problems import Problem, conflict, get_or_not_found, invalid, not_found
 
 hasher = PasswordHasher()
 API_KEY_PREFIX = "vk_"
@@ -68,10 +68,7 @@ def register_account(session: Session, email: str, password: str, display_name: 
 
 
 def get_account(session: Session, account_id: str) -> Account:
-    account = session.get(Account, account_id)
-    if account is None:
-        raise not_found("Account")
-    return account
+    return get_or_not_found(session, Account, account_id, "Account")
 
 
 def list_accounts(session: Session) -> list[Account]:

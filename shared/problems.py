@@ -56,6 +56,14 @@ def not_found(what: str, detail: str | None = None) -> Problem:
     return Problem(404, f"{what} not found", detail or f"No {what.lower()} has this id.", slug="not-found")
 
 
+def get_or_not_found(session, model, key, what: str):
+    """The row of `model` with this primary key, or a 404 problem naming what was looked for."""
+    row = session.get(model, key)
+    if row is None:
+        raise not_found(what)
+    return row
+
+
 def invalid(field: str, message: str, title: str = "Invalid input", status: int = 422) -> Problem:
     return Problem(status, title, f"{field}: {message}", slug="invalid-input", errors={field: [message]})
 

@@ -36,7 +36,7 @@ from services.booking.timespans import (
 from shared.bus import record_event
 from shared.events import utcnow
 from shared.identity import Identity
-from shared.problems import Problem, invalid, not_found
+from shared.problems import Problem, get_or_not_found, invalid, not_found
 
 DEFAULT_RATES = {
     # Associations and citizen groups: free, a gift to the money box is welcome.
@@ -101,10 +101,7 @@ def _check_durations(minimum: int, maximum: int) -> None:
 
 
 def get_room(session: Session, room_id: str) -> Room:
-    room = session.get(Room, room_id)
-    if room is None:
-        raise not_found("Room")
-    return room
+    return get_or_not_found(session, Room, room_id, "Room")
 
 
 def list_rooms(session: Session, site: str | None = None, include_retired: bool = False) -> list[Room]:

@@ -28,7 +28,7 @@ from services.grocery.models import (
 )
 from shared.bus import record_event
 from shared.events import utcnow
-from shared.problems import Problem, conflict, invalid, not_found
+from shared.problems import Problem, conflict, get_or_not_found, invalid, not_found
 
 PAYMENT_METHODS = ("cash", "card", "cheque", "transfer", "meal_voucher")
 CARD_ALPHABET = "23456789ABCDEFGHJKMNPQRSTVWXYZ"  # no 0/O, 1/I/L, U: read aloud at the till
@@ -312,10 +312,7 @@ def create_product(session: Session, site: str, name: str, category: str, unit: 
 
 
 def get_product(session: Session, product_id: str) -> Product:
-    product = session.get(Product, product_id)
-    if product is None:
-        raise not_found("Product")
-    return product
+    return get_or_not_found(session, Product, product_id, "Product")
 
 
 def list_products(session: Session, site: str, local: bool | None = None) -> list[Product]:
@@ -432,10 +429,7 @@ def _lock_lot(session: Session, lot_id: str) -> Lot:
 
 
 def get_lot(session: Session, lot_id: str) -> Lot:
-    lot = session.get(Lot, lot_id)
-    if lot is None:
-        raise not_found("Lot")
-    return lot
+    return get_or_not_found(session, Lot, lot_id, "Lot")
 
 
 def list_lots(session: Session, site: str, product_id: str | None = None,
@@ -539,10 +533,7 @@ def _replay(sale: Sale, fingerprint: str) -> Sale:
 
 
 def get_sale(session: Session, sale_id: str) -> Sale:
-    sale = session.get(Sale, sale_id)
-    if sale is None:
-        raise not_found("Sale")
-    return sale
+    return get_or_not_found(session, Sale, sale_id, "Sale")
 
 
 def _allocate(session: Session, product: Product, quantity: int, lot_id: str | None, today: date,

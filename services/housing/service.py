@@ -29,7 +29,7 @@ from services.housing.vocabulary import AREAS
 from shared.bus import record_event
 from shared.events import utcnow
 from shared.identity import Identity
-from shared.problems import Problem, conflict, invalid, not_found
+from shared.problems import Problem, conflict, get_or_not_found, invalid, not_found
 
 REQUEST_LIFETIME = timedelta(days=60)
 EXPIRED_RETENTION = timedelta(days=30)
@@ -213,10 +213,7 @@ def create_offer(session: Session, owner_id: str, offer_id: str | None = None, *
 
 
 def get_offer(session: Session, offer_id: str) -> Offer:
-    offer = session.get(Offer, offer_id)
-    if offer is None:
-        raise not_found("Offer")
-    return offer
+    return get_or_not_found(session, Offer, offer_id, "Offer")
 
 
 def visible_offer(session: Session, viewer: Viewer, offer_id: str) -> Offer:

@@ -23,7 +23,7 @@ from services.relay.models import (
 )
 from shared.bus import record_event
 from shared.events import utcnow
-from shared.problems import Problem, conflict, invalid, not_found
+from shared.problems import Problem, conflict, get_or_not_found, invalid, not_found
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 # No 0/O, 1/I/L: a code read aloud or copied from a phone is not misread.
@@ -85,10 +85,7 @@ def list_producers(session: Session) -> list[Producer]:
 
 
 def get_producer(session: Session, producer_id: str) -> Producer:
-    producer = session.get(Producer, producer_id)
-    if producer is None:
-        raise not_found("Producer")
-    return producer
+    return get_or_not_found(session, Producer, producer_id, "Producer")
 
 
 def update_producer(session: Session, producer_id: str, changes: dict) -> Producer:
@@ -192,10 +189,7 @@ def list_contracts(session: Session, site: str | None = None) -> list[Contract]:
 
 
 def get_contract(session: Session, contract_id: str) -> Contract:
-    contract = session.get(Contract, contract_id)
-    if contract is None:
-        raise not_found("Contract")
-    return contract
+    return get_or_not_found(session, Contract, contract_id, "Contract")
 
 
 def shares_taken(session: Session, contract_id: str) -> int:
