@@ -27,7 +27,7 @@ from services.relay.schemas import (
     SubscriptionCreateSchema,
     SubscriptionSchema,
 )
-from shared.identity import Identity, current_identity, require_person, require_roles
+from shared.identity import current_identity, require_person, require_roles
 from shared.problems import Problem
 from shared.web import database
 
@@ -43,11 +43,6 @@ distributions = Blueprint("distributions", __name__, url_prefix="/distributions"
                           description="Distributions: delivery check-in, collection, closing, roster, sheet")
 baskets = Blueprint("baskets", __name__, url_prefix="/baskets",
                     description="Baskets: a subscriber's own baskets, codes, absences and proxies")
-
-
-def person() -> Identity:
-    """Subscribing, absences and proxies are for people, not programs."""
-    return require_person()
 
 
 @sites.route("")
@@ -146,7 +141,7 @@ class ContractSubscriptions(MethodView):
     @contracts.doc(security=SECURED)
     def post(self, payload, contract_id):
         """Subscribe: take a share of this contract for the signed-in account."""
-        identity = person()
+        identity = require_person()
         with database().transaction() as session:
             subscription = service.subscribe(session, contract_id, identity.subject, **payload)
             return service.subscription_summary(session, subscription)
@@ -279,7 +274,7 @@ class DistributionRoster(MethodView):
     @distributions.doc(security=SECURED)
     def post(self, payload, distribution_id):
         """Sign up as opener or distributor (signed in)."""
-        identity = person()
+        identity = require_person()
         with database().transaction() as session:
             return service.sign_up(session, distribution_id, identity.subject, **payload)
 
@@ -290,7 +285,7 @@ class DistributionRosterRole(MethodView):
     @distributions.doc(security=SECURED)
     def delete(self, distribution_id, role):
         """Withdraw from a role (signed in)."""
-        identity = person()
+        identity = require_person()
         with database().transaction() as session:
             return service.withdraw(session, distribution_id, identity.subject, role)
 
@@ -347,7 +342,7 @@ class BasketAbsence(MethodView):
     @baskets.doc(security=SECURED)
     def post(self, basket_id):
         """Declare I will be away: no basket is expected for me (before the cut-off)."""
-        identity = person()
+        identity = require_person()
         with database().transaction() as session:
             return service.basket_view(service.declare_absence(session, basket_id, identity.subject),
                                        identity.subject)
@@ -360,7 +355,7 @@ class BasketProxy(MethodView):
     @baskets.doc(security=SECURED)
     def post(self, payload, basket_id):
         """Name a proxy for this basket: another account, or a one-off code to give anyone."""
-        identity = person()
+        identity = require_person()
         with database().transaction() as session:
             basket = service.name_proxy(session, basket_id, identity.subject, payload["account_id"])
             return service.basket_view(basket, identity.subject)
@@ -369,7 +364,7 @@ class BasketProxy(MethodView):
     @baskets.doc(security=SECURED)
     def delete(self, basket_id):
         """Withdraw the proxy of this basket."""
-        identity = person()
+        identity = require_person()
         with database().transaction() as session:
             return service.basket_view(service.withdraw_proxy(session, basket_id, identity.subject),
                                        identity.subject)
