@@ -3,8 +3,12 @@ from __future__ import annotations
 
 import itertools
 import os
+from collections.abc import Iterator, Mapping
+from datetime import date, datetime, timedelta, timezone
+from zoneinfo import ZoneInfo
 
 import pytest
+import time_machine
 
 from shared.config import Settings
 from shared.db import Database
@@ -13,9 +17,91 @@ from shared.migrations import upgrade
 from tests.support.servers import ServersUnavailable, start_servers
 
 _counter = itertools.count()
+PARIS = ZoneInfo("Europe/Paris")
+# Where a test that takes the clock starts: a Tuesday morning in Paris, far from a change of time.
+CLOCK_START = datetime(2026, 11, 10, 10, 0, tzinfo=PARIS)
 # Tests sign in far more often than people do; the limit itself is tested with its own low values.
 os.environ.setdefault("LOGIN_RATE_LIMIT_ADDRESS", "10000 per minute")
 os.environ.setdefault("LOGIN_RATE_LIMIT_ACCOUNT", "10000 per minute")
+
+
+def _instant(moment: datetime) -> float:
+    """A POSIX time for time-machine: given an aware datetime, it would also change the process's TZ."""
+    if moment.tzinfo is None or moment.utcoffset() is None:
+        raise ValueError(f"give the clock an instant with its offset, not {moment.isoformat()}")
+    return moment.timestamp()
+
+
+class Clock:
+    """The time of one test: time-machine travelling to an instant the test chooses, ticking unless told not to.
+
+    `now()` and `today()` read it like the code under test does; `move_to()` and `shift()` move it. time.monotonic
+    is left alone, so timeouts keep their real length.
+    """
+
+    def __init__(self, moment: datetime, tick: bool = True):
+        self._travel = time_machine.travel(_instant(moment), tick=tick)
+        self._traveller = self._travel.start()
+
+    def move_to(self, moment: datetime, tick: bool | None = None) -> None:
+        self._traveller.move_to(_instant(moment), tick=tick)
+
+    def shift(self, delta: timedelta) -> None:
+        self._traveller.shift(delta)
+
+    @staticmethod
+    def now() -> datetime:
+        return datetime.now(timezone.utc)
+
+    @staticmethod
+    def today() -> date:
+        """Today at the sites, which are in Europe/Paris."""
+        return datetime.now(PARIS).date()
+
+    def stop(self) -> None:
+        self._travel.stop()
+
+
+@pytest.fixture
+def clock():
+    """The test's clock, at CLOCK_START (ticking) until the test moves it."""
+    chosen = Clock(CLOCK_START)
+    yield chosen
+    chosen.stop()
+
+
+def pytest_addoption(parser):
+    parser.addoption("--clock-at", metavar="INSTANT", default=None,
+                     help="run the whole session with the clock moved to this RFC 3339 instant, ticking "
+                          "(make test-dates); a skipped test then fails the run")
+
+
+_session_clock: list[Clock] = []
+
+
+def pytest_report_header(config):
+    if config.getoption("--clock-at", default=None):
+        return f"clock moved for the whole session to {config.getoption('--clock-at')}"
+    return None
+
+
+def pytest_sessionstart(session):
+    moment = session.config.getoption("--clock-at", default=None)
+    if moment:
+        _session_clock.append(Clock(datetime.fromisoformat(moment)))
+
+
+def pytest_sessionfinish(session, exitstatus):
+    if not _session_clock:
+        return
+    _session_clock.pop().stop()
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    skipped = reporter.stats.get("skipped", []) if reporter else []
+    if skipped:
+        # No test may skip because of the time it is: under --clock-at any skip fails the run.
+        for report in skipped:
+            reporter.write_line(f"SKIPPED under --clock-at: {report.nodeid}", red=True)
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
 @pytest.fixture(scope="session")
@@ -91,10 +177,32 @@ def app_for(create_app, component: str, db: Database, amqp_url: str | None = Non
     return app
 
 
+class IdentityHeader(Mapping):
+    """The signed identity header of a person, signed each time a request reads it.
+
+    Tests build these at import time, and a test's clock may then move: signed early, the header would be
+    issued in the test's future or expired in its present.
+    """
+
+    NAME = "X-Veilleuse-Identity"
+
+    def __init__(self, identity: Identity):
+        self.identity = identity
+
+    def __getitem__(self, name: str) -> str:
+        if name != self.NAME:
+            raise KeyError(name)
+        # A suite runs for minutes: a day, not the gateway's minute.
+        return sign_identity(self.identity, Settings.from_env("test").identity_key, ttl_seconds=24 * 3600)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter((self.NAME,))
+
+    def __len__(self) -> int:
+        return 1
+
+
 def identity_header(subject: str = "account-1", roles=("neighbour",), organisation_kind: str | None = None,
-                    organisation_id: str | None = None, kind: str = "account") -> dict:
-    identity = Identity(subject=subject, kind=kind, roles=tuple(roles), organisation_kind=organisation_kind,
-                        organisation_id=organisation_id)
-    # Tests build these at import time and a suite runs for minutes: a day, not the gateway's minute.
-    return {"X-Veilleuse-Identity": sign_identity(identity, Settings.from_env("test").identity_key,
-                                                  ttl_seconds=24 * 3600)}
+                    organisation_id: str | None = None, kind: str = "account") -> IdentityHeader:
+    return IdentityHeader(Identity(subject=subject, kind=kind, roles=tuple(roles),
+                                   organisation_kind=organisation_kind, organisation_id=organisation_id))

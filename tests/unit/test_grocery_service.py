@@ -19,7 +19,9 @@ RULES = {"threshold_cents_per_day": 1200, "access_months": 3,
 
 
 @pytest.fixture
-def db(sqlite_database):
+def db(sqlite_database, clock):
+    # Use cases are given now=NOW; the clock is there too for what they time-stamp on their own.
+    clock.move_to(NOW)
     database = sqlite_database("grocery")
     with database.transaction() as session:
         handlers.HANDLERS["platform.site.created"](session, {"data": {
@@ -43,7 +45,8 @@ def register(db, size=2, resources=120000, charges=60000):
 
 def product(db, name="Riz", price=300, tier="1", unit="piece", **kwargs):
     with db.transaction() as session:
-        return service.create_product(session, "la-coroutine", name, "épicerie", unit, price, tier, **kwargs)
+        return service.create_product(session, "la-coroutine", name, "épicerie", unit, price, tier, now=NOW,
+                                      **kwargs)
 
 
 def lot(db, product_id, quantity, expiry=None, kind="none", source="purchase", now=NOW, **kwargs):
@@ -237,10 +240,10 @@ def test_stock_is_the_sum_of_movements_and_write_offs_cannot_go_below_zero(db):
     rice = product(db, tier=None, low_stock_threshold=5)
     first = lot(db, rice.id, 8)
     with db.transaction() as session:
-        service.record_stock_change(session, first.id, "loss", "veilleur-1", quantity=2, reason="sac percé")
-        service.record_stock_change(session, first.id, "inventory_correction", "veilleur-1", counted=4)
+        service.record_stock_change(session, first.id, "loss", "veilleur-1", quantity=2, reason="sac percé", now=NOW)
+        service.record_stock_change(session, first.id, "inventory_correction", "veilleur-1", counted=4, now=NOW)
         with pytest.raises(Problem) as too_much:
-            service.record_stock_change(session, first.id, "expiry_write_off", "veilleur-1", quantity=5)
+            service.record_stock_change(session, first.id, "expiry_write_off", "veilleur-1", quantity=5, now=NOW)
         assert too_much.value.status == 409
     with db.transaction() as session:
         total = session.scalar(select(func.sum(Movement.quantity)).where(Movement.lot_id == first.id))
@@ -309,7 +312,7 @@ def test_the_monthly_report_sums_sales_donations_households_and_write_offs(db):
     sell(db, [{"product_id": rice.id, "quantity": 2}], card=household.card_number)
     sell(db, [{"product_id": rice.id, "quantity": 1}], kind="shop")
     with db.transaction() as session:
-        service.record_stock_change(session, first.id, "loss", None, quantity=1)
+        service.record_stock_change(session, first.id, "loss", None, quantity=1, now=NOW)
     with db.transaction() as session:
         report = service.monthly_report(session, "la-coroutine", "2026-11")
     assert report["solidarity_sales"]["count"] == 1 and report["solidarity_sales"]["goods_cents"] == 200
@@ -333,11 +336,11 @@ def test_the_demo_data_sets_rules_and_stock_once(db):
         assert service.get_rules(session, "la-coroutine").tier_percentages == {"1": 10, "2": 20, "3": 30}
 
 
-def test_the_worker_daily_check_covers_every_site(db):
+def test_the_worker_daily_check_covers_every_site(db, clock):
     from services.grocery.worker import QUEUES, run_daily_checks
 
     rice = product(db)
-    lot(db, rice.id, 1, date.today() + timedelta(days=1), "dlc", now=datetime.now(timezone.utc))
+    lot(db, rice.id, 1, clock.today() + timedelta(days=1), "dlc", now=clock.now())
     assert run_daily_checks(db) == 1
     assert len(events_of(db, "grocery.lot.expiring")) == 1
     assert set(QUEUES) == {"grocery.sites", "grocery.donations", "grocery.identity"}
