@@ -25,17 +25,6 @@ def events_of(body: bytes):
     return [c for c in Calendar.from_ical(body).walk("VEVENT")]
 
 
-def next_october_change() -> date:
-    """The last Sunday of October (CEST -> CET), at least a day from now."""
-    today = datetime.now(PARIS).date()
-    for year in (today.year, today.year + 1):
-        last = date(year, 10, 31)
-        last -= timedelta(days=(last.weekday() - 6) % 7)
-        if last > today + timedelta(days=1):
-            return last
-    raise AssertionError("unreachable")
-
-
 def test_the_site_feed_parses_and_holds_only_confirmed_public_reservations_without_personal_data(client):
     public = book(client, headers=NEIGHBOUR, public=True, title="Soirée jeux de société").json
     book(client, headers=NEIGHBOUR, day=monday(2), public=False, title="Rendez-vous de Sam")
@@ -54,13 +43,14 @@ def test_the_site_feed_parses_and_holds_only_confirmed_public_reservations_witho
     assert client.get("/calendars/sites/nowhere.ics").status_code == 404
 
 
-def test_a_reservation_across_the_october_change_has_the_right_local_times(client, db):
+def test_a_reservation_across_the_october_change_has_the_right_local_times(client, db, clock):
+    sunday = date(2027, 10, 31)  # the last Sunday of October 2027: CEST -> CET at 03:00
+    clock.move_to(datetime(2027, 9, 1, 10, 0, tzinfo=PARIS))
     with db.transaction() as session:
         HANDLERS["platform.site.updated"](session, {"type": "platform.site.updated", "data": {
             **SITE, "version": 2, "opening_hours": {**SITE["opening_hours"],
                                                     "sun": [{"opens": "00:00", "closes": "12:00"}]}}})
-    client.patch("/rooms/room-1", json={"horizon_days": 400}, headers=VEILLEUR)
-    sunday = next_october_change()
+    client.patch("/rooms/room-1", json={"horizon_days": 90}, headers=VEILLEUR)
     response = book(client, headers=NEIGHBOUR, day=sunday, start="01:00", end="05:00", public=True,
                     title="Nuit du changement d'heure")
     assert response.status_code == 201, response.json

@@ -12,7 +12,7 @@ from services.booking import create_app, service
 from services.booking.handlers import HANDLERS
 from services.booking.models import Reservation
 from shared.bus.tables import outbox
-from tests.conftest import app_for, identity_header
+from tests.conftest import Clock, app_for, identity_header
 
 PARIS = ZoneInfo("Europe/Paris")
 SITE = {"site_id": "site-1", "slug": "la-coroutine", "name": "La Coroutine", "timezone": "Europe/Paris",
@@ -27,7 +27,7 @@ VEILLEUR = identity_header("veilleur-1", ("veilleur",))
 
 
 def monday(weeks_ahead: int = 1) -> date:
-    today = datetime.now(PARIS).date()
+    today = Clock.today()
     return today + timedelta(days=(0 - today.weekday()) % 7 + 7 * weeks_ahead)
 
 
@@ -37,7 +37,8 @@ def at(day: date, hhmm: str) -> str:
 
 
 @pytest.fixture
-def db(sqlite_database):
+def db(sqlite_database, clock):
+    """The booking database, with the test's clock at CLOCK_START: a booking's rules all look at "now"."""
     database = sqlite_database("booking")
     with database.transaction() as session:
         HANDLERS["platform.site.created"](session, {"type": "platform.site.created", "data": SITE})
@@ -158,7 +159,7 @@ def test_the_buffer_keeps_time_free_after_each_booking(client):
 
 
 def _past():
-    yesterday = datetime.now(PARIS).date() - timedelta(days=1)
+    yesterday = Clock.today() - timedelta(days=1)
     return {"starts_at": at(yesterday, "10:00"), "ends_at": at(yesterday, "11:00")}
 
 

@@ -64,9 +64,8 @@ def test_monthly_by_weekday_keeps_the_nth_weekday_or_the_last_one():
     assert [local(s).date().isoformat() for s, _ in found] == ["2031-01-31", "2031-02-28", "2031-03-28"]
 
 
-def test_occurrences_beyond_the_horizon_or_closed_are_reported_too(client):
-    today = datetime.now(PARIS).date()
-    horizon = (monday() + timedelta(weeks=2) - today).days + 1  # the third Monday is the last one bookable
+def test_occurrences_beyond_the_horizon_or_closed_are_reported_too(client, clock):
+    horizon = (monday() + timedelta(weeks=2) - clock.today()).days + 1  # the third Monday is the last one bookable
     client.patch("/rooms/room-1", json={"horizon_days": horizon}, headers=VEILLEUR)
     second = monday() + timedelta(weeks=1)
     client.post("/closures", headers=VEILLEUR, json={"site": "la-coroutine", "starts_at": at(second, "00:00"),

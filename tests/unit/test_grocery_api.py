@@ -15,7 +15,8 @@ RULES = {"threshold_cents_per_day": 1200, "access_months": 3, "monthly_caps_cent
 
 
 @pytest.fixture
-def client(sqlite_database):
+def client(sqlite_database, clock):
+    """The grocery API, with the test's clock at CLOCK_START: access periods and monthly budgets follow it."""
     db = sqlite_database("grocery")
     with db.transaction() as session:
         handlers.HANDLERS["platform.site.created"](session, {"data": {

@@ -1,10 +1,10 @@
 """Housing through its HTTP API on SQLite: requests, offers, review, ranking, consent, messages, groups."""
-from datetime import date, timedelta
+from datetime import datetime, timedelta
 
 import pytest
 
 from services.housing import create_app, service
-from tests.conftest import app_for, identity_header
+from tests.conftest import CLOCK_START, Clock, app_for, identity_header
 
 NEWCOMER = identity_header("newcomer-1")
 HOST = identity_header("host-1")
@@ -13,7 +13,7 @@ STRANGER = identity_header("stranger-1")
 
 
 def arrival(days=20) -> str:
-    return (date.today() + timedelta(days=days)).isoformat()
+    return (Clock.today() + timedelta(days=days)).isoformat()
 
 
 def request_body(**overrides) -> dict:
@@ -39,7 +39,8 @@ def db(sqlite_database):
 
 
 @pytest.fixture
-def client(db):
+def client(db, clock):
+    """The housing API, with the test's clock at CLOCK_START: requests expire 60 days after it."""
     return app_for(create_app, "housing", db).test_client()
 
 
@@ -58,11 +59,12 @@ def published_offer(client, headers=HOST, **overrides):
     return published.get_json()
 
 
-def test_a_request_is_active_for_60_days_and_its_owner_sees_the_contact(client):
+def test_a_request_is_active_for_60_days_and_its_owner_sees_the_contact(client, clock):
+    clock.move_to(CLOCK_START, tick=False)
     created = post_request(client)
     assert created["status"] == "active"
     assert created["contact_email"] == "newcomer@example.test"
-    assert created["expires_at"][:10] == (date.today() + timedelta(days=60)).isoformat()
+    assert datetime.fromisoformat(created["expires_at"]) == CLOCK_START + timedelta(days=60)
     assert client.get(f"/requests/{created['id']}", headers=STRANGER).status_code == 404
 
 
@@ -244,9 +246,9 @@ def test_declining_a_group_dissolves_it_and_it_is_not_proposed_again(client):
     assert client.post("/groups/proposals", headers=VEILLEUR).get_json()["proposed"] == 0
 
 
-def test_requests_expire_after_60_days_and_are_deleted_after_the_retention(client, db):
+def test_requests_expire_after_60_days_and_are_deleted_after_the_retention(client, db, clock):
     request = post_request(client)
-    later = service.utcnow() + timedelta(days=61)
+    later = clock.now() + timedelta(days=61)
     with db.transaction() as session:
         assert service.expire_requests(session, later) == 1
     assert client.get(f"/requests/{request['id']}", headers=NEWCOMER).get_json()["status"] == "expired"
@@ -257,10 +259,10 @@ def test_requests_expire_after_60_days_and_are_deleted_after_the_retention(clien
     assert client.get(f"/requests/{request['id']}", headers=NEWCOMER).status_code == 404
 
 
-def test_renewing_brings_an_expired_request_back(client, db):
+def test_renewing_brings_an_expired_request_back(client, db, clock):
     request = post_request(client)
     with db.transaction() as session:
-        service.expire_requests(session, service.utcnow() + timedelta(days=61))
+        service.expire_requests(session, clock.now() + timedelta(days=61))
     renewed = client.post(f"/requests/{request['id']}/renew", headers=NEWCOMER).get_json()
     assert renewed["status"] == "active"
 

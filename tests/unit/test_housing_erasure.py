@@ -1,6 +1,7 @@
 """identity.account.erased: the housing consumer forgets the person, once, on SQLite."""
 import json
 
+import pytest
 from sqlalchemy import func, select
 
 from services.housing import handlers, service
@@ -10,6 +11,9 @@ from shared.bus.consumer import Consumer
 from shared.bus.tables import outbox
 from shared.events import encode, new_event
 from tests.unit.test_housing_api import offer_body, request_body
+
+# Requests expire 60 days after they are made: every test here runs on the test's clock.
+pytestmark = pytest.mark.usefixtures("clock")
 
 
 def load(body: dict) -> dict:
@@ -76,17 +80,16 @@ def test_events_carry_no_contact_details_or_free_text(sqlite_database):
         assert secret not in text
 
 
-def test_the_housekeeping_round_expires_purges_and_proposes(sqlite_database):
+def test_the_housekeeping_round_expires_purges_and_proposes(sqlite_database, clock):
     from datetime import timedelta
 
     from services.housing.worker import housekeeping
-    from shared.events import utcnow
 
     db = sqlite_database("housing")
-    long_ago = utcnow() - timedelta(days=100)
+    long_ago = clock.now() - timedelta(days=100)
     with db.transaction() as session:
         old = service.create_request(session, "old", now=long_ago, **load(request_body()))
-        stale = service.create_request(session, "stale", now=utcnow() - timedelta(days=61), **load(request_body()))
+        stale = service.create_request(session, "stale", now=clock.now() - timedelta(days=61), **load(request_body()))
         for person in ("a", "b"):
             service.create_request(session, person, **load(request_body(max_roommates=1)))
         old.status, old.expired_at = "expired", long_ago + timedelta(days=60)

@@ -8,7 +8,7 @@ from services.relay import create_app
 from services.relay.models import Site
 from services.relay.service import CODE_ALPHABET, CODE_LENGTH
 from shared.bus.tables import outbox
-from tests.conftest import app_for, identity_header
+from tests.conftest import Clock, app_for, identity_header
 
 VEILLEUR = identity_header("veilleur-1", roles=("veilleur",))
 VOISIN = identity_header("voisin-1", roles=("neighbour",))
@@ -18,7 +18,8 @@ PROGRAM = identity_header("apikey:1", roles=("neighbour",), kind="program")
 
 
 @pytest.fixture
-def client(sqlite_database):
+def client(sqlite_database, clock):
+    """The relay's API, with the test's clock at CLOCK_START: seasons and distributions are dated from it."""
     db = sqlite_database("relay")
     with db.transaction() as session:
         session.add(Site(id="site-1", slug="la-coroutine", name="La Coroutine", timezone="Europe/Paris",
@@ -39,7 +40,7 @@ def outbox_events(db, type_=None):
 
 
 def next_weekday(weekday: int, weeks_ahead: int = 1) -> date:
-    today = date.today()
+    today = Clock.today()
     return today + timedelta(days=(weekday - today.weekday()) % 7 + 7 * weeks_ahead)
 
 

@@ -4,17 +4,18 @@ from datetime import date, timedelta
 
 import pytest
 
+from tests.conftest import PARIS, Clock
 from tests.unit.web_support import Visitor, build_platform, text_of
 
 
 def next_tuesday() -> str:
-    today = date.today()
+    today = Clock.today()
     return (today + timedelta(days=(1 - today.weekday()) % 7 or 7)).isoformat()
 
 
 @pytest.fixture
-def people(tmp_path, monkeypatch):
-    gateway = build_platform(tmp_path, monkeypatch)
+def people(tmp_path, monkeypatch, clock):
+    gateway = build_platform(tmp_path, monkeypatch, clock)
     asso, veilleur = Visitor(gateway), Visitor(gateway)
     asso.sign_in("asso@coroutine.test")
     veilleur.sign_in("veilleur@coroutine.test")
@@ -99,19 +100,14 @@ def test_the_requester_cancels_a_reservation(people):
     assert "La réservation est annulée." in text and "Annuler cette réservation" not in text
 
 
-def test_todays_confirmed_public_booking_is_on_the_site_page(people):
-    from datetime import datetime
-    from zoneinfo import ZoneInfo
-
+def test_todays_confirmed_public_booking_is_on_the_site_page(people, clock):
     asso, veilleur = people
-    now = datetime.now(ZoneInfo("Europe/Paris"))
-    if now.hour >= 17 or now.weekday() == 6:
-        pytest.skip("La Coroutine is closed for the rest of today (Sunday, or after 17:00)")
-    hour = max(now.hour + 1, 10)
-    start = f"{hour:02d}:00"
+    today = clock.today()
+    # The clock is at CLOCK_START, a Tuesday at 10:00: La Coroutine is open until 19:00.
+    assert (today.weekday(), clock.now().astimezone(PARIS).hour) == (1, 10)
     room = meeting_room(veilleur)
-    sent = veilleur.submit("/sites/la-coroutine/book", {**request_form(room, date=now.date().isoformat(),
-                                                                       starts=start, ends=f"{hour + 1:02d}:00",
+    sent = veilleur.submit("/sites/la-coroutine/book", {**request_form(room, date=today.isoformat(),
+                                                                       starts="11:00", ends="12:00",
                                                                        title="Atelier réparation"),
                                                         "action": "request"})
     assert sent.status_code == 302, text_of(sent)
@@ -121,7 +117,7 @@ def test_todays_confirmed_public_booking_is_on_the_site_page(people):
         veilleur.submit("/veilleur?site=la-coroutine", {"site": "la-coroutine"}, action=confirm.group(1))
     text = text_of(asso.get("/sites/la-coroutine"))
     assert "Événements publics du jour" in text
-    assert f"de {start} à" in text and "Atelier réparation (Salle de réunion, La Coroutine)" in text
+    assert "de 11:00 à 12:00" in text and "Atelier réparation (Salle de réunion, La Coroutine)" in text
 
 
 def test_an_association_member_makes_the_private_calendar_address(people):

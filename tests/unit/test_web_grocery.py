@@ -9,8 +9,8 @@ from tests.unit.web_support import Visitor, build_platform, text_of
 
 
 @pytest.fixture
-def counter(tmp_path, monkeypatch):
-    gateway = build_platform(tmp_path, monkeypatch)
+def counter(tmp_path, monkeypatch, clock):
+    gateway = build_platform(tmp_path, monkeypatch, clock)
     veilleur, admin = Visitor(gateway), Visitor(gateway)
     veilleur.sign_in("veilleur@coroutine.test")
     admin.sign_in("admin@coroutine.test")
@@ -74,13 +74,13 @@ def test_a_bad_quantity_is_shown_next_to_its_product(counter):
     assert f'id="f-qty-{product["id"]}-error"' in page.get_data(as_text=True)
 
 
-def test_the_near_expiry_list_shows_a_lot_due_tomorrow_to_sell_first(counter):
-    from datetime import date, timedelta
+def test_the_near_expiry_list_shows_a_lot_due_tomorrow_to_sell_first(counter, clock):
+    from datetime import timedelta
 
     veilleur, _card, product = counter
     lot = veilleur.client.post("/api/grocery/lots", headers={"Authorization": f"Bearer {token(veilleur)}"}, json={
         "product_id": product["id"], "quantity": 2, "source": "donation", "donor": "Banque alimentaire",
-        "expiry_kind": "dlc", "expiry_date": (date.today() + timedelta(days=1)).isoformat()})
+        "expiry_kind": "dlc", "expiry_date": (clock.today() + timedelta(days=1)).isoformat()})
     assert lot.status_code == 201, lot.get_json()
     page = veilleur.get("/veilleur/near-expiry?site=la-coroutine")
     assert page.status_code == 200
@@ -88,8 +88,8 @@ def test_the_near_expiry_list_shows_a_lot_due_tomorrow_to_sell_first(counter):
     assert "Colis de fêtes 2 pièces" in text and "À vendre en premier" in text
 
 
-def test_a_neighbour_cannot_open_the_checkout(tmp_path, monkeypatch):
-    voisin = Visitor(build_platform(tmp_path, monkeypatch))
+def test_a_neighbour_cannot_open_the_checkout(tmp_path, monkeypatch, clock):
+    voisin = Visitor(build_platform(tmp_path, monkeypatch, clock))
     voisin.sign_in("voisin@coroutine.test")
     assert voisin.get("/veilleur/checkout").status_code == 403
 

@@ -1,15 +1,16 @@
 """Housing pages: a newcomer posts a request, sees ranked homes with reasons, both say yes, contacts show."""
 import re
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 
+from tests.conftest import Clock
 from tests.unit.web_support import Visitor, build_platform, text_of
 
 
 @pytest.fixture
-def gateway(tmp_path, monkeypatch):
-    return build_platform(tmp_path, monkeypatch)
+def gateway(tmp_path, monkeypatch, clock):
+    return build_platform(tmp_path, monkeypatch, clock)
 
 
 def signed_in(gateway, email):
@@ -19,7 +20,7 @@ def signed_in(gateway, email):
 
 
 def request_form(**changes) -> dict:
-    return {"arrival_date": (date.today() + timedelta(days=12)).isoformat(), "stay_months": "6",
+    return {"arrival_date": (Clock.today() + timedelta(days=12)).isoformat(), "stay_months": "6",
             "budget": "480", "household_size": "1", "kind_wanted": "any", "languages": ["es", "fr"],
             "areas": ["wazemmes"], "hours": "quiet", "max_roommates": "0", "about": "Étudiante en master",
             "contact_email": "voisin@coroutine.test", "contact_phone": "", **changes}
@@ -84,7 +85,7 @@ def test_messages_are_exchanged_before_consent(gateway):
 def test_an_offer_is_checked_by_a_veilleur_before_it_is_published(gateway):
     host, veilleur = signed_in(gateway, "asso@coroutine.test"), signed_in(gateway, "veilleur@coroutine.test")
     offer = {"kind": "room", "rent": "350", "charges": "30", "deposit": "350",
-             "available_from": (date.today() + timedelta(days=5)).isoformat(), "available_until": "",
+             "available_from": (Clock.today() + timedelta(days=5)).isoformat(), "available_until": "",
              "area": "moulins", "max_occupants": "1", "languages": ["fr"], "hours": "flexible",
              "house_rules": "Calme après 22 h.", "contact_email": "asso@coroutine.test", "contact_phone": ""}
     address = host.submit("/housing/offers/new", {**offer, "house_rules": "Au 12 rue des Postes"})

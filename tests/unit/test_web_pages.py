@@ -5,8 +5,8 @@ from tests.unit.web_support import Visitor, build_platform, text_of
 
 
 @pytest.fixture
-def gateway(tmp_path, monkeypatch):
-    return build_platform(tmp_path, monkeypatch)
+def gateway(tmp_path, monkeypatch, clock):
+    return build_platform(tmp_path, monkeypatch, clock)
 
 
 @pytest.fixture
@@ -40,8 +40,8 @@ def test_an_unknown_site_is_a_404_page(visitor):
     assert page.mimetype == "text/html" and "Page introuvable" in text_of(page)
 
 
-def test_site_page_still_shows_when_booking_is_down(tmp_path, monkeypatch):
-    visitor = Visitor(build_platform(tmp_path, monkeypatch, booking_up=False))
+def test_site_page_still_shows_when_booking_is_down(tmp_path, monkeypatch, clock):
+    visitor = Visitor(build_platform(tmp_path, monkeypatch, clock, booking_up=False))
     page = visitor.get("/sites/la-coroutine")
     assert page.status_code == 200
     text = text_of(page)

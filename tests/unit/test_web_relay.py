@@ -8,8 +8,8 @@ from tests.unit.web_support import Visitor, build_platform, text_of
 
 
 @pytest.fixture
-def gateway(tmp_path, monkeypatch):
-    return build_platform(tmp_path, monkeypatch)
+def gateway(tmp_path, monkeypatch, clock):
+    return build_platform(tmp_path, monkeypatch, clock)
 
 
 def token(visitor) -> str:

@@ -69,10 +69,11 @@ def test_french_placeholders_match_the_english_ones():
             assert set(placeholder.findall(string)) == expected, message.id
 
 
-def test_api_messages_become_french_sentences_and_unknown_ones_are_marked_english(tmp_path, monkeypatch):
+def test_api_messages_become_french_sentences_and_unknown_ones_are_marked_english(tmp_path, monkeypatch,
+                                                                                    clock):
     from tests.unit.web_support import build_platform
 
-    app = build_platform(tmp_path, monkeypatch)
+    app = build_platform(tmp_path, monkeypatch, clock)
     from gateway.web.i18n import api_sentence
 
     with app.test_request_context("/"):

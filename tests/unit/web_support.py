@@ -5,6 +5,7 @@ import contextvars
 import re
 import shutil
 import tempfile
+from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -15,7 +16,7 @@ from werkzeug.test import Client
 from shared.config import SERVICES, service_url
 from shared.db import Database
 from shared.migrations import upgrade
-from tests.conftest import app_for
+from tests.conftest import CLOCK_START, Clock, app_for
 
 DEMO_PASSWORD = "veilleuse-demo"
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
@@ -56,7 +57,11 @@ _TEMPLATES: dict[str, str] = {}
 
 
 def _seeded_files() -> dict[str, str]:
-    """The gateway and booking SQLite files with the demo data, made once (hashing passwords is slow)."""
+    """The SQLite files with the demo data, made once (hashing passwords is slow).
+
+    Made an hour before CLOCK_START, where every test's clock starts, whichever test comes first: the same day,
+    and before the tests sign in (a token older than its account's password is refused).
+    """
     if not _TEMPLATES:
         from infra.demo_data import apply_sites, seed_booking, seed_gateway
         from services.grocery.demo import seed_grocery
@@ -68,20 +73,27 @@ def _seeded_files() -> dict[str, str]:
             _TEMPLATES[component] = str(folder / f"{component}.db")
             upgrade(component, f"sqlite:///{_TEMPLATES[component]}")
         dbs = {c: Database(f"sqlite:///{path}") for c, path in _TEMPLATES.items()}
-        site_events = seed_gateway(dbs["gateway"], DEMO_PASSWORD)
-        for component in SERVICES:
-            apply_sites(component, dbs[component], site_events)
-        seed_booking(dbs["booking"])
-        seed_relay(dbs["relay"])
-        seed_grocery(dbs["grocery"])
-        seed_housing(dbs["housing"])
+        seeding = Clock(CLOCK_START - timedelta(hours=1))
+        try:
+            site_events = seed_gateway(dbs["gateway"], DEMO_PASSWORD)
+            for component in SERVICES:
+                apply_sites(component, dbs[component], site_events)
+            seed_booking(dbs["booking"])
+            seed_relay(dbs["relay"])
+            seed_grocery(dbs["grocery"])
+            seed_housing(dbs["housing"])
+        finally:
+            seeding.stop()
         for db in dbs.values():
             db.dispose()
     return _TEMPLATES
 
 
-def build_platform(tmp_path, monkeypatch, booking_up: bool = True, down: tuple = ()):
-    """The gateway with the demo data, forwarding /api/<service> to in-process services (`down` ones fail)."""
+def build_platform(tmp_path, monkeypatch, clock: Clock, booking_up: bool = True, down: tuple = ()):
+    """The gateway with the demo data, forwarding /api/<service> to in-process services (`down` ones fail).
+
+    `clock` is the test's: the demo data are dated from CLOCK_START, where it starts.
+    """
     import importlib
 
     from gateway import create_app as create_gateway
