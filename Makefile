@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | 
 AXE := node_modules/axe-core/axe.min.js
 CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: install browsers migrate demo run test test-unit test-integration test-e2e bench tail lint clean
+.PHONY: install browsers migrate demo run test test-unit test-integration test-dates test-e2e bench tail lint clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -45,6 +45,19 @@ test-unit: install
 
 test-integration: install
 	$(PY) -m pytest tests/integration
+
+# The unit tests with the clock moved (ticking) for the whole run to where dates break: the spring-forward night
+# before and after the gap, the repeated hour of October in summer then winter time, the last evening of a month,
+# New Year's Eve a minute before midnight, and a first of the month at 00:30 when UTC is still in the last one.
+TEST_DATES := 2027-03-28T01:30:00+01:00 2027-03-28T03:30:00+02:00 2027-10-31T02:30:00+02:00 \
+	2027-10-31T02:30:00+01:00 2027-04-30T23:30:00+02:00 2026-12-31T23:59:00+01:00 2027-06-01T00:30:00+02:00
+
+test-dates: install
+	@failed=""; for instant in $(TEST_DATES); do \
+		echo "== tests/unit with the clock at $$instant"; \
+		$(PY) -m pytest tests/unit -q --clock-at=$$instant || failed="$$failed $$instant"; \
+	done; \
+	if [ -n "$$failed" ]; then echo "make test-dates failed at:$$failed"; exit 1; fi
 
 test-e2e: install browsers
 	$(PY) -m pytest tests/e2e
