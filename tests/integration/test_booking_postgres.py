@@ -17,7 +17,7 @@ from shared.bus.consumer import Consumer
 from shared.bus.relay import OutboxRelay
 from shared.bus.tail import Tap
 from shared.events import encode, new_event, utcnow
-from tests.conftest import app_for, identity_header
+from tests.conftest import Clock, app_for, identity_header
 
 PARIS = ZoneInfo("Europe/Paris")
 SITE = {"site_id": "site-1", "slug": "la-coroutine", "name": "La Coroutine", "timezone": "Europe/Paris",
@@ -26,7 +26,7 @@ SITE = {"site_id": "site-1", "slug": "la-coroutine", "name": "La Coroutine", "ti
 
 
 def tuesday(weeks_ahead: int = 1) -> date:
-    today = datetime.now(PARIS).date()
+    today = Clock.today()
     return today + timedelta(days=(1 - today.weekday()) % 7 + 7 * weeks_ahead)
 
 
@@ -35,7 +35,8 @@ def at(day: date, hours: int, minutes: int = 0) -> datetime:
 
 
 @pytest.fixture
-def db(pg_database):
+def db(pg_database, clock):
+    """The booking database, with the test's clock at CLOCK_START: a booking's rules all look at "now"."""
     database = pg_database("booking")
     with database.transaction() as session:
         HANDLERS["platform.site.created"](session, {"type": "platform.site.created", "data": SITE})

@@ -4,6 +4,7 @@ from __future__ import annotations
 import threading
 from datetime import date
 
+import pytest
 from sqlalchemy import func, select
 
 from services.grocery import create_app, handlers, service
@@ -18,6 +19,8 @@ from tests.support.bus import Running, publish_raw, queue_exists, wait_until
 SITE_ID = "33333333-3333-3333-3333-333333333333"
 VEILLEUR = identity_header("veilleur-1", ("veilleur",))
 THREADS = 12
+# Access periods and monthly budgets are counted from today: every test runs on the test's clock.
+pytestmark = pytest.mark.usefixtures("clock")
 
 
 def prepared(pg_database):

@@ -3,8 +3,9 @@ import json
 import random
 import threading
 import time
-from datetime import date, timedelta
+from datetime import timedelta
 
+import pytest
 from sqlalchemy import func, insert, select
 
 from services.housing import handlers, service
@@ -12,11 +13,13 @@ from services.housing.models import HousingRequest, Match, Message, Offer, Roomm
 from services.housing.service import Viewer
 from shared.bus.consumer import Consumer
 from shared.bus.tables import outbox
-from shared.events import encode, new_event, utcnow
+from shared.events import encode, new_event
 from tests.unit.test_housing_api import offer_body, request_body
 from tests.unit.test_housing_erasure import load
 
 VEILLEUR = Viewer("veilleur", staff=True)
+# Requests expire 60 days after they are made and offers have their dates: every test runs on the test's clock.
+pytestmark = pytest.mark.usefixtures("clock")
 
 
 def run_together(*calls):
@@ -122,11 +125,10 @@ def test_erasure_through_the_consumer_removes_requests_offers_and_messages(pg_da
         assert session.get(Offer, own_offer.id) is None and session.get(Offer, offer.id) is not None
 
 
-def test_ranking_ten_thousand_published_offers_from_postgresql(pg_database):
+def test_ranking_ten_thousand_published_offers_from_postgresql(pg_database, clock):
     db = pg_database("housing")
     rng = random.Random(6)
-    today = date.today()
-    now = utcnow()
+    today, now = clock.today(), clock.now()
     areas = ["wazemmes", "moulins", "fives", "vieux-lille", "lille-centre", "roubaix"]
     rows = []
     for i in range(10_000):

@@ -1,7 +1,8 @@
 """The relay on the real PostgreSQL: concurrent collections and shares, and forgetting an erased account."""
 import threading
-from datetime import date, timedelta
+from datetime import timedelta
 
+import pytest
 from sqlalchemy import func, inspect, select
 
 from services.relay import create_app, service
@@ -11,13 +12,15 @@ from services.relay.worker import QUEUES
 from shared.bus.consumer import Consumer
 from shared.bus.tables import outbox
 from shared.events import encode, new_event
-from tests.conftest import app_for, identity_header
+from tests.conftest import Clock, app_for, identity_header
 
 VEILLEURS = [identity_header(f"veilleur-{i}", roles=("veilleur",)) for i in range(2)]
+# Seasons and distributions are dated from today: every test runs on the test's clock.
+pytestmark = pytest.mark.usefixtures("clock")
 
 
 def seed(db, subscribers=("voisin-1", "asso-1"), max_shares=None):
-    start = date.today() + timedelta(days=14)
+    start = Clock.today() + timedelta(days=14)
     with db.transaction() as session:
         session.add(Site(id="site-1", slug="la-coroutine", name="La Coroutine", timezone="Europe/Paris",
                          opening_hours={}, version=1))
