@@ -11,10 +11,9 @@ import re
 import time
 import uuid
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from functools import cached_property
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import pytest
 import requests
@@ -40,9 +39,9 @@ from tests.e2e.authorization_matrix import (
     VEILLEUR,
     render_markdown,
 )
+from tests.support import platform_time
 
 ROOT = Path(__file__).resolve().parents[2]
-PARIS = ZoneInfo("Europe/Paris")
 EMAILS = {NEIGHBOUR: "voisin@coroutine.test", MEMBER: "asso@coroutine.test", VEILLEUR: "veilleur@coroutine.test",
           ADMIN: "admin@coroutine.test"}
 PASSWORD = "veilleuse-demo"
@@ -90,9 +89,9 @@ class World:
         self.credentials[PROGRAM] = self.bearer(key["key"])
         helper, self.credentials[HELPER] = self.new_account("hote")
         self.helper_id = helper["id"]
-        self._slots = self._weekday_slots(date.today() + timedelta(days=14), range(9, 19))
-        self._series_slots = self._weekday_slots(date.today() + timedelta(days=21), range(9, 19), days=5)
-        self._nights = (date.today() + timedelta(days=120 + n) for n in itertools.count())
+        self._slots = self._open_slots(platform_time.days_ahead(14), range(9, 19))
+        self._series_slots = self._open_slots(platform_time.days_ahead(21), range(9, 19), days=5)
+        self._nights = (platform_time.days_ahead(120 + n) for n in itertools.count())
 
     # -- HTTP ------------------------------------------------------------------------------------------
     @staticmethod
@@ -165,15 +164,15 @@ class World:
 
     # -- booking -------------------------------------------------------------------------------------------
     @staticmethod
-    def _weekday_slots(start: date, hours, days=None):
+    def _open_slots(start: date, hours, days=None):
+        """Hour-long slots on the days from `start` that the test's site is open then, by SITE_HOURS."""
         day_numbers = itertools.count() if days is None else range(days + 2)
         for offset in day_numbers:
             day = start + timedelta(days=offset)
-            if day.weekday() >= 5:
-                continue
             for hour in hours:
-                starts = datetime(day.year, day.month, day.day, hour, tzinfo=PARIS)
-                yield starts.isoformat(), (starts + timedelta(hours=1)).isoformat()
+                starts = platform_time.paris(day, hour)
+                if platform_time.is_open(SITE_HOURS, day, f"{hour:02d}:00", f"{hour + 1:02d}:00"):
+                    yield starts.isoformat(), (starts + timedelta(hours=1)).isoformat()
 
     def new_room(self, name: str = "Salle") -> dict:
         return self.eventually_ok(ADMIN, "POST", "/api/booking/rooms", {"site": self.slug, "name": unique(name),
@@ -207,7 +206,7 @@ class World:
     def closure_body(self) -> dict:
         night = next(self._nights)
         # From midnight: an hour that exists every night, daylight-saving changes included.
-        starts = datetime(night.year, night.month, night.day, 0, tzinfo=PARIS)
+        starts = platform_time.paris(night, 0)
         self.room  # noqa: B018 - the booking service knows the site
         return {"site": self.slug, "starts_at": starts.isoformat(),
                 "ends_at": (starts + timedelta(hours=1)).isoformat(), "reason": "travaux"}
@@ -222,7 +221,7 @@ class World:
         return {"name": "Ferme de la matrice", "contact": "03 20 00 00 01", "produce": "légumes"}
 
     def contract_body(self, weeks: int, days_ahead: int = 8) -> dict:
-        start = date.today() + timedelta(days=days_ahead)
+        start = platform_time.days_ahead(days_ahead)
         return {"producer_id": self.producer["id"], "site": self.slug, "name": unique("Légumes"),
                 "weekday": WEEKDAYS[start.weekday()], "window_opens": "18:00", "window_closes": "20:00",
                 "season_start": start.isoformat(), "season_end": (start + timedelta(weeks=weeks - 1)).isoformat(),
@@ -310,7 +309,7 @@ class World:
     # of other tests' requests and offers (budget and dates are hard filters).
     @staticmethod
     def request_body(**overrides) -> dict:
-        body = {"arrival_date": (date.today() + timedelta(days=300)).isoformat(), "stay_months": 6,
+        body = {"arrival_date": platform_time.days_ahead(300).isoformat(), "stay_months": 6,
                 "max_budget_cents": 10_000, "areas": ["wazemmes"], "languages": ["fr", "es"], "hours": "quiet",
                 "about": "J'arrive pour mes études.", "contact_email": "contact@example.test"}
         return {**body, **overrides}
@@ -318,7 +317,7 @@ class World:
     @staticmethod
     def offer_body() -> dict:
         return {"kind": "room", "rent_cents": 6_000, "charges_cents": 1_000, "deposit_cents": 6_000,
-                "available_from": (date.today() + timedelta(days=295)).isoformat(), "area": "wazemmes",
+                "available_from": platform_time.days_ahead(295).isoformat(), "area": "wazemmes",
                 "max_occupants": 1, "furnished": True, "languages": ["fr", "es"], "hours": "quiet",
                 "house_rules": "Calme après 22 h.", "contact_email": "hote@example.test"}
 

@@ -2,24 +2,25 @@
 from __future__ import annotations
 
 import time
-from datetime import date, datetime, timedelta
-from zoneinfo import ZoneInfo
+from datetime import date
 
 import requests
 from icalendar import Calendar
 
 from shared.bus.tail import Tap
+from tests.support.platform_time import open_day, paris, weekday_ahead
 
-PARIS = ZoneInfo("Europe/Paris")
 
-
-def weekday_ahead(weekday: int, weeks: int) -> date:
-    today = datetime.now(PARIS).date()
-    return today + timedelta(days=(weekday - today.weekday()) % 7 + 7 * weeks)
+def bookable_day(system, weekday: int, weeks: int, starts: str, ends: str) -> date:
+    """That weekday `weeks` weeks ahead (each test its own, so they never overlap), or the first day after it
+    that La Coroutine's opening hours hold `starts`-`ends`."""
+    sites = requests.get(system.url("/api/sites"), timeout=10).json()
+    hours = next(site for site in sites if site["slug"] == "la-coroutine")["opening_hours"]
+    return open_day(hours, weekday_ahead(weekday, weeks), starts, ends)
 
 
 def at(day: date, hour: int, minute: int = 0) -> str:
-    return datetime(day.year, day.month, day.day, hour, minute, tzinfo=PARIS).isoformat()
+    return paris(day, hour, minute).isoformat()
 
 
 def meeting_room(system) -> dict:
@@ -32,7 +33,7 @@ def test_an_association_quotes_and_requests_the_meeting_room_and_a_veilleur_conf
     try:
         room = meeting_room(system)
         asso = system.auth("asso@coroutine.test")
-        day = weekday_ahead(1, 1)
+        day = bookable_day(system, 1, 1, "14:00", "17:00")
         span = {"starts_at": at(day, 14), "ends_at": at(day, 17)}
         quote = requests.get(system.url("/api/booking/quote"), params={"room": room["id"], **span},
                              headers=asso, timeout=10)
@@ -68,7 +69,7 @@ def test_an_association_quotes_and_requests_the_meeting_room_and_a_veilleur_conf
 
 def test_an_overlapping_request_through_the_gateway_is_a_409_naming_only_the_span(system):
     room = meeting_room(system)
-    day = weekday_ahead(2, 2)
+    day = bookable_day(system, 2, 2, "10:00", "12:00")
     body = {"room": room["id"], "starts_at": at(day, 10), "ends_at": at(day, 12), "attendees": 4}
     first = requests.post(system.url("/api/booking/reservations"), json=body,
                           headers=system.auth("voisin@coroutine.test"), timeout=10)
@@ -89,7 +90,7 @@ def test_an_erased_account_leaves_its_reservation_in_place_without_personal_fiel
     assert created.status_code == 201, created.text
     headers = {"Authorization": f"Bearer {system.token('ephemere@example.test', 'un mot de passe long')}"}
     room = meeting_room(system)
-    day = weekday_ahead(3, 3)
+    day = bookable_day(system, 3, 3, "09:00", "10:00")
     booked = requests.post(system.url("/api/booking/reservations"), headers=headers, timeout=10, json={
         "room": room["id"], "starts_at": at(day, 9), "ends_at": at(day, 10), "attendees": 2,
         "title": "Rendez-vous d'Éphémère"})

@@ -3,13 +3,13 @@ from __future__ import annotations
 
 import json
 import uuid
-from datetime import date, timedelta
 
 import requests
 
 from shared.bus.tail import Tap
 from shared.events import encode, new_event
 from tests.support.bus import publish_raw, wait_until
+from tests.support.platform_time import days_ahead
 
 RULES = {"threshold_cents_per_day": 1200, "access_months": 3, "monthly_caps_cents": [3000, 5000, 7000],
          "tier_percentages": {"1": 10, "2": 20, "3": 30}}
@@ -112,9 +112,8 @@ def test_fefo_sells_the_earliest_lot_first(system):
     configure_rules(system)
     veilleur = system.auth("veilleur@coroutine.test")
     product = new_product(system, tier=None, local=True, name="Yaourt fermier")
-    today = date.today()
-    later = receive(system, veilleur, product["id"], 4, today + timedelta(days=20), "dlc")
-    earlier = receive(system, veilleur, product["id"], 2, today + timedelta(days=5), "dlc")
+    later = receive(system, veilleur, product["id"], 4, days_ahead(20), "dlc")
+    earlier = receive(system, veilleur, product["id"], 2, days_ahead(5), "dlc")
     response = requests.post(api(system, "/sales"), headers=veilleur, timeout=10, json={
         "site": "la-coroutine", "kind": "shop", "payment_method": "card",
         "lines": [{"product_id": product["id"], "quantity": 3}]})
@@ -130,7 +129,7 @@ def test_an_expired_dlc_lot_from_an_unclaimed_basket_is_never_sold(system):
     basket_id = f"basket-{uuid.uuid4().hex[:8]}"
     event = new_event("relay.basket.unclaimed", "/veilleuse/relay", {
         "basket_id": basket_id, "distribution_id": "distribution-e2e", "site_id": coroutine_id(system),
-        "distribution_date": (date.today() - timedelta(days=10)).isoformat(), "producer_name": "Ferme e2e",
+        "distribution_date": days_ahead(-10).isoformat(), "producer_name": "Ferme e2e",
         "basket_kind": f"e2e-{basket_id}", "description": "légumes", "quantity": 2})
     assert wait_until(lambda: queue_exists(system.amqp_url, "grocery.donations"))
     publish_raw(system.amqp_url, "relay.basket.unclaimed", encode(event), message_id=event["id"])

@@ -1,17 +1,17 @@
 """End to end through the gateway: a newcomer finds a room, three newcomers team up, erasure forgets."""
 import time
 import uuid
-from datetime import date, timedelta
 
 import requests
 
 from shared.bus.tail import Tap
+from tests.support.platform_time import days_ahead
 
 VOISIN, ASSO, VEILLEUR = "voisin@coroutine.test", "asso@coroutine.test", "veilleur@coroutine.test"
 
 
 def arrival(days=21) -> str:
-    return (date.today() + timedelta(days=days)).isoformat()
+    return days_ahead(days).isoformat()
 
 
 def new_account(system, name: str) -> tuple[str, dict]:

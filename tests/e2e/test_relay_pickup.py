@@ -4,6 +4,7 @@ from datetime import date, timedelta
 import requests
 
 from shared.bus.tail import Tap
+from tests.support.platform_time import days_ahead
 
 VEILLEUR, VOISIN, ASSO, ADMIN = ("veilleur@coroutine.test", "voisin@coroutine.test", "asso@coroutine.test",
                                  "admin@coroutine.test")
@@ -37,7 +38,7 @@ def test_a_distribution_from_drop_off_to_unclaimed_baskets_for_the_grocery(syste
     try:
         coroutine = next(s for s in requests.get(system.url("/api/sites"), timeout=10).json()
                          if s["slug"] == "la-coroutine")
-        contract = create_contract(system, date.today() + timedelta(days=8), 4, "Légumes de saison")
+        contract = create_contract(system, days_ahead(8), 4, "Légumes de saison")
         assert contract["site_id"] == coroutine["id"]
         distributions = api(system, "GET", f"/distributions?contract={contract['id']}").json()
         assert len(distributions) == 4
@@ -115,7 +116,7 @@ def test_a_distribution_from_drop_off_to_unclaimed_baskets_for_the_grocery(syste
 def test_moves_cancellations_absences_and_the_clock_reach_the_bus(system):
     tap = Tap(system.amqp_url, ["relay.#"])
     try:
-        contract = create_contract(system, date.today() + timedelta(days=10), 3, "Œufs")
+        contract = create_contract(system, days_ahead(10), 3, "Œufs")
         first, second, third = api(system, "GET", f"/distributions?contract={contract['id']}").json()
         api(system, "POST", f"/contracts/{contract['id']}/subscriptions", VOISIN, json={"basket_kind": "small"})
         basket = next(b for b in api(system, "GET", "/baskets?mine=true", VOISIN).json()
@@ -130,8 +131,9 @@ def test_moves_cancellations_absences_and_the_clock_reach_the_bus(system):
 
         # A season already begun: its past distribution is closed by the worker's clock; one starting
         # within 48 hours with nobody on the roster is published as unstaffed.
-        past = create_contract(system, date.today() - timedelta(days=7), 1, "Saison passée")
-        soon = create_contract(system, date.today() + timedelta(days=1), 1, "Demain")
+        past = create_contract(system, days_ahead(-7), 1, "Saison passée")
+        # Tomorrow 18:00 is 18 to 42 hours away at any time of today: within the 48 hours, never past.
+        soon = create_contract(system, days_ahead(1), 1, "Demain")
         past_distribution = api(system, "GET", f"/distributions?contract={past['id']}").json()[0]
         soon_distribution = api(system, "GET", f"/distributions?contract={soon['id']}").json()[0]
 

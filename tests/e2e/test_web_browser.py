@@ -146,8 +146,9 @@ def test_a_neighbour_finds_the_basket_code_and_a_veilleur_ticks_it_off_then_a_ch
 
 
 def test_an_association_books_the_meeting_room_and_sees_it_confirmed_after_a_veilleur_approves(person, request):
-    from datetime import date, datetime, timedelta
-    from zoneinfo import ZoneInfo
+    from datetime import datetime
+
+    from tests.support.platform_time import PARIS, paris, weekday_ahead
 
     t = {"fr": {"book": "Réserver Salle de réunion", "room": "Salle", "date": "Date", "from": "De", "to": "À",
                 "people": "Nombre de personnes", "price": "Voir le prix", "free": "Gratuit",
@@ -158,17 +159,16 @@ def test_an_association_books_the_meeting_room_and_sees_it_confirmed_after_a_vei
                 "send": "Send the request", "waiting": "waiting for a volunteer's approval", "confirm": "Confirm",
                 "confirmed": "Status: confirmed", "none_waiting": "No booking is waiting."}}[person.lang]
     weeks = list(VARIANTS).index(request.node.callspec.id) + 1
-    today = date.today()
-    tuesday = today + timedelta(days=(1 - today.weekday()) % 7 or 7) + timedelta(weeks=weeks)
+    tuesday = weekday_ahead(1, weeks)
     title = f"Assemblée {request.node.callspec.id}"
     # Other tests book this room too: ask the platform for the first free two hours from that afternoon.
     rooms = requests.get(person.base_url + "/api/booking/rooms", params={"site": "la-coroutine"}, timeout=10).json()
     room = next(r for r in rooms if r["name"] == "Salle de réunion")
     slot = requests.get(person.base_url + "/api/booking/availability/first-free", timeout=10, params={
         "room": room["id"], "duration_minutes": 120, "attendees": 9,
-        "from": f"{tuesday.isoformat()}T14:00:00+01:00"}).json()
-    starts = datetime.fromisoformat(slot["starts_at"]).astimezone(ZoneInfo("Europe/Paris"))
-    ends = datetime.fromisoformat(slot["ends_at"]).astimezone(ZoneInfo("Europe/Paris"))
+        "from": paris(tuesday, 14).isoformat()}).json()
+    starts = datetime.fromisoformat(slot["starts_at"]).astimezone(PARIS)
+    ends = datetime.fromisoformat(slot["ends_at"]).astimezone(PARIS)
     day = starts.date()
 
     person.goto("/")
@@ -206,14 +206,14 @@ def test_an_association_books_the_meeting_room_and_sees_it_confirmed_after_a_vei
 
 
 def test_a_newcomer_posts_a_request_and_accepts_a_match(person, system, request):
-    from datetime import date, timedelta
+    from tests.support.platform_time import days_ahead
 
     # A host's offer of this story only, found again by its rent (other tests post offers in Wazemmes too).
     rent_euros = 401 + list(VARIANTS).index(request.node.callspec.id)
     offer = requests.post(system.url("/api/housing/offers"), headers=system.auth("asso@coroutine.test"), timeout=10,
                           json={"kind": "room", "rent_cents": rent_euros * 100, "charges_cents": 0,
                                 "deposit_cents": rent_euros * 100,
-                                "available_from": (date.today() + timedelta(days=10)).isoformat(),
+                                "available_from": days_ahead(10).isoformat(),
                                 "area": "wazemmes", "max_occupants": 1, "furnished": True, "languages": ["es", "fr"],
                                 "hours": "quiet", "house_rules": "Calme après 22 h.",
                                 "contact_email": "asso@coroutine.test"})
@@ -234,7 +234,7 @@ def test_a_newcomer_posts_a_request_and_accepts_a_match(person, system, request)
     person.sign_in("voisin@coroutine.test")
     person.goto("/housing")
     person.click(t["look"], role="link")
-    person.fill(t["arrival"], (date.today() + timedelta(days=12)).isoformat())
+    person.fill(t["arrival"], days_ahead(12).isoformat())
     person.page.locator("#f-budget").fill("480")
     person.page.locator("#f-languages").select_option(["es", "fr"])
     person.page.locator("#f-areas-wazemmes").check()

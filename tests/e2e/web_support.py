@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 from shared.config import ROOT
 
@@ -10,6 +11,8 @@ CHROMIUM = "/usr/bin/chromium"
 AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 BLOCKING_IMPACTS = ("serious", "critical")
+# Longer than a story that makes a distribution for today and then reads today's pages, with room to spare.
+STORY_LENGTH = timedelta(minutes=10)
 # The three ways every story runs: French, English, and French on a 375 px wide phone.
 VARIANTS = {
     "fr": {"lang": "fr", "viewport": {"width": 1280, "height": 900}},
@@ -128,12 +131,12 @@ def todays_distribution(post, staff: dict, neighbour: dict, site: str = "la-coro
 
     `post(path, body, headers) -> (status, json)` calls the gateway's API. Baskets are made only for
     distributions still to come, so the contract starts tomorrow and its one distribution is then moved
-    to today.
+    to today. Less than STORY_LENGTH before midnight, it waits for the next day: the story that shows
+    "today's" distribution must not see the day change.
     """
-    from datetime import datetime, timedelta
-    from zoneinfo import ZoneInfo
+    from tests.support.platform_time import platform_today
 
-    today = datetime.now(ZoneInfo("Europe/Paris")).date()
+    today = platform_today(lasting=STORY_LENGTH)
     tomorrow = today + timedelta(days=1)
     status, producer = post("/api/relay/producers", {"name": producer_name}, staff)
     assert status == 201, producer

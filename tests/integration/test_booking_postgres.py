@@ -16,7 +16,7 @@ from services.booking.models import Reservation
 from shared.bus.consumer import Consumer
 from shared.bus.relay import OutboxRelay
 from shared.bus.tail import Tap
-from shared.events import encode, new_event, utcnow
+from shared.events import encode, new_event
 from tests.conftest import Clock, app_for, identity_header
 
 PARIS = ZoneInfo("Europe/Paris")
@@ -80,7 +80,7 @@ def test_twenty_concurrent_overlapping_requests_give_exactly_one_reservation(db)
 
 
 def _row(reservation_id: str, starts: datetime, ends: datetime, blocked: datetime, status: str = "confirmed"):
-    now = utcnow()
+    now = Clock.now()
     return Reservation(id=reservation_id, room_id="room-1", site_id="site-1", starts_at=starts, ends_at=ends,
                        blocked_until=blocked, attendees=2, public=False, requester_id="x", rate_kind="individual",
                        status=status, currency="EUR", list_price_cents=0, price_cents=0, price_breakdown=[],
