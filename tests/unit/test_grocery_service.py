@@ -11,6 +11,7 @@ from services.grocery import handlers, service
 from services.grocery.models import Household, Lot, Movement, Sale
 from shared.bus.tables import outbox
 from shared.problems import Problem
+from tests.conftest import PARIS
 
 SITE_ID = "11111111-1111-1111-1111-111111111111"
 NOW = datetime(2026, 11, 10, 10, 0, tzinfo=timezone.utc)
@@ -323,6 +324,21 @@ def test_the_monthly_report_sums_sales_donations_households_and_write_offs(db):
     csv_text = service.report_csv(report)
     assert csv_text.splitlines()[0] == "section,item,unit,quantity,count,cents"
     assert "households_served,households,,,1," in csv_text
+
+
+def test_a_sale_just_after_midnight_on_the_first_counts_in_the_new_month_of_the_site(db):
+    household = register(db, size=1, resources=50000, charges=30000)  # cap 40.00
+    oil = product(db, "Huile", 10000, "3")  # 30.00 at 30 %
+    lot(db, oil.id, 5)
+    last_evening = datetime(2026, 11, 30, 23, 30, tzinfo=PARIS)
+    sell(db, [{"product_id": oil.id, "quantity": 1}], card=household.card_number, now=last_evening)
+    first_night = datetime(2026, 12, 1, 0, 30, tzinfo=PARIS)  # still 30 November in UTC
+    sale = sell(db, [{"product_id": oil.id, "quantity": 1}], card=household.card_number, now=first_night)
+    assert sale.month == "2026-12"
+    with db.transaction() as session:
+        assert service.cashier_view(session, household.card_number, now=first_night)["budget_left_cents"] == 1000
+        assert service.monthly_report(session, "la-coroutine", "2026-11")["solidarity_sales"]["count"] == 1
+        assert service.monthly_report(session, "la-coroutine", "2026-12")["solidarity_sales"]["count"] == 1
 
 
 def test_the_demo_data_sets_rules_and_stock_once(db):
