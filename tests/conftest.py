@@ -9,10 +9,13 @@ import pytest
 from shared.config import Settings
 from shared.db import Database
 from shared.identity import Identity, sign_identity
+from shared.keys import identity_private_key
 from shared.migrations import upgrade
+from tests.support.environment import configure_test_environment
 from tests.support.servers import ServersUnavailable, start_servers
 
 _counter = itertools.count()
+configure_test_environment()  # keys of this run, before any app or platform starts
 # Tests sign in far more often than people do; the limit itself is tested with its own low values.
 os.environ.setdefault("LOGIN_RATE_LIMIT_ADDRESS", "10000 per minute")
 os.environ.setdefault("LOGIN_RATE_LIMIT_ACCOUNT", "10000 per minute")
@@ -96,5 +99,4 @@ def identity_header(subject: str = "account-1", roles=("neighbour",), organisati
     identity = Identity(subject=subject, kind=kind, roles=tuple(roles), organisation_kind=organisation_kind,
                         organisation_id=organisation_id)
     # Tests build these at import time and a suite runs for minutes: a day, not the gateway's minute.
-    return {"X-Veilleuse-Identity": sign_identity(identity, Settings.from_env("test").identity_key,
-                                                  ttl_seconds=24 * 3600)}
+    return {"X-Veilleuse-Identity": sign_identity(identity, identity_private_key(), ttl_seconds=24 * 3600)}
