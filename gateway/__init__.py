@@ -128,6 +128,12 @@ def create_app(config: dict | None = None) -> Flask:
                                                     slug="degraded"), **report})
         return {"status": "ok", **report}
 
+    def _limits_reachable() -> bool:
+        try:
+            return bool(limiter.storage.check())
+        except Exception:  # noqa: BLE001
+            return False
+
     @app.get("/readyz")
     def readyz():
         try:
@@ -138,12 +144,6 @@ def create_app(config: dict | None = None) -> Flask:
         checks = {"database": "ok", "broker": "ok" if broker_reachable(cfg.amqp_url) else "down",
                   "sign_in_limits": "ok" if _limits_reachable() else "down"}
         return {"status": "ok" if all(v == "ok" for v in checks.values()) else "degraded", "checks": checks}
-
-    def _limits_reachable() -> bool:
-        try:
-            return bool(limiter.storage.check())
-        except Exception:  # noqa: BLE001
-            return False
 
     @app.errorhandler(RedisError)
     def _limits_unreachable(exc):

@@ -19,6 +19,8 @@ from shared.config import ROOT
 from shared.keys import identity_private_key
 from tests.support.system import APP_FACTORIES, free_port
 
+# Forging tokens with the short keys of old on purpose.
+pytestmark = pytest.mark.filterwarnings("ignore::jwt.warnings.InsecureKeyLengthWarning")
 # Every key the repository ever held: the dev constants of shared/config.py and gateway/web, compose's defaults.
 OLD_DEV_KEY = "veilleuse-dev-only-signing-key-change-me-in-production"
 OLD_TOKEN_KEYS = (OLD_DEV_KEY + "-tokens", "change-me-token-signing-key")

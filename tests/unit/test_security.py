@@ -31,6 +31,8 @@ from shared.identity import ACCESS_CHECK, HEADER, Identity, sign_identity
 from tests.conftest import app_for, identity_header
 from tests.unit.web_support import CSRF
 
+# Forging tokens with the short keys of old on purpose.
+pytestmark = pytest.mark.filterwarnings("ignore::jwt.warnings.InsecureKeyLengthWarning")
 # The keys written in the source until they were removed: nothing may trust them again.
 OLD_DEV_KEY = "veilleuse-dev-only-signing-key-change-me-in-production"
 OLD_TOKEN_KEYS = (OLD_DEV_KEY + "-tokens", "change-me-token-signing-key")
@@ -75,6 +77,17 @@ def test_the_gateway_refuses_to_start_without_a_shared_storage_for_sign_in_limit
     monkeypatch.delenv("RATELIMIT_STORAGE_URI")
     with pytest.raises(keys.MissingKey, match="RATELIMIT_STORAGE_URI is not set"):
         app_for(gateway.create_app, "gateway", sqlite_database("gateway"))
+
+
+def test_sign_in_waits_when_its_counter_cannot_be_reached(sqlite_database):
+    db = sqlite_database("gateway")
+    settings = Settings.from_env("gateway", database_url=db.url, ratelimit_storage_uri="redis://127.0.0.1:1/0")
+    client = gateway.create_app({"SETTINGS": settings, "DATABASE": db, "TESTING": True}).test_client()
+    response = client.post("/api/auth/token", json={"email": "sam@example.test", "password": "whatever 123"})
+    assert response.status_code == 503 and response.content_type == "application/problem+json"
+    assert response.headers["Retry-After"] == "5"
+    ready = client.get("/readyz").json
+    assert ready["status"] == "degraded" and ready["checks"]["sign_in_limits"] == "down"
 
 
 def test_a_short_token_key_is_refused(sqlite_database, monkeypatch):
