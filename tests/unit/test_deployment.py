@@ -118,3 +118,16 @@ def test_every_variable_the_config_reads_is_documented_in_the_readme():
     readme = (ROOT / "README.md").read_text()
     missing = [name for name in ENV_VARIABLES if f"`{name}`" not in readme]
     assert not missing, f"README's configuration table lacks {missing}"
+
+
+def test_make_run_makes_the_keys_of_the_checkout_and_hands_their_files_to_every_process(tmp_path):
+    import subprocess
+
+    planned = subprocess.run(["make", "-n", "run", f"VAR_DIR={tmp_path}"], cwd=ROOT, capture_output=True,
+                             text=True, timeout=60, check=True).stdout
+    assert f"-m shared.keys {tmp_path}/keys > {tmp_path}/keys/files.env" in planned
+    honcho = next(line for line in planned.splitlines() if "honcho start" in line)
+    assert f"-e .env,{tmp_path}/keys/files.env" in honcho
+    assert "RATELIMIT_STORAGE_URI=redis://127.0.0.1:6379/0" in honcho
+    assert "VEILLEUSE_ENV" not in planned  # make run is not development mode
+    assert not (tmp_path / "keys").exists()  # `make -n` only says what it would do
