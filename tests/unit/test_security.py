@@ -27,7 +27,7 @@ from services.housing import create_app as create_housing
 from services.relay import create_app as create_relay
 from shared import keys
 from shared.config import ROOT, Settings
-from shared.identity import ACCESS_CHECK, HEADER, Identity, sign_identity
+from shared.identity import ACCESS_CHECK, HEADER, Identity, load_identity, sign_identity
 from tests.conftest import app_for, identity_header
 from tests.unit.web_support import CSRF
 
@@ -120,11 +120,13 @@ def test_development_mode_uses_the_checkout_keys_made_once_and_says_so(tmp_path,
         app = app_for(gateway.create_app, "gateway", sqlite_database("gateway"))
     made = tmp_path / "keys" / "identity-private.pem"
     assert made.exists() and stat.S_IMODE(made.stat().st_mode) == 0o600
+    first = made.read_bytes()
     signed = sign_identity(Identity("x"), app.extensions["veilleuse.settings"].identity_private_key)
     service = app_for(create_booking, "booking", sqlite_database("booking"))
     with service.test_request_context(headers={HEADER: signed}):
-        from shared.identity import load_identity
         assert load_identity().subject == "x"  # the service read the public key of the same pair
+    app_for(gateway.create_app, "gateway", sqlite_database("gateway"))
+    assert made.read_bytes() == first  # made once, then read
     logged = " ".join(record.getMessage() for record in caplog.records)
     assert "development mode" in logged and str(made) in logged
     assert "sign-in attempts are counted in memory, per process" in logged
