@@ -4,10 +4,15 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | cksum | cut -d' ' -f1)
 
+# The keys of this checkout, made once by the first `make run` (never committed: var/ is ignored).
+KEYS_DIR := $(or $(VAR_DIR),var)/keys
+# Sign-in attempts are counted where every gunicorn worker sees them.
+RATELIMIT_STORAGE_URI ?= redis://127.0.0.1:6379/0
+
 AXE := node_modules/axe-core/axe.min.js
 CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: install browsers migrate demo run test test-unit test-integration test-dates test-e2e bench tail lint clean
+.PHONY: install browsers keys migrate demo run test test-unit test-integration test-dates test-e2e bench tail lint clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -34,8 +39,13 @@ migrate: install
 demo: migrate
 	$(PY) -m infra.demo_data
 
-run: demo
-	$(VENV)/bin/honcho start -f Procfile
+# Random keys, kept under var/keys/ (mode 0600): made the first time, the same ones every time after.
+keys: install
+	@mkdir -p $(KEYS_DIR)
+	$(PY) -m shared.keys $(KEYS_DIR) > $(KEYS_DIR)/files.env
+
+run: demo keys
+	RATELIMIT_STORAGE_URI=$(RATELIMIT_STORAGE_URI) $(VENV)/bin/honcho start -f Procfile -e .env,$(KEYS_DIR)/files.env
 
 test: install browsers
 	$(PY) -m pytest

@@ -17,11 +17,18 @@ from bench import procs
 from shared.bus.amqp import connect
 from shared.bus.relay import OutboxRelay
 from shared.bus.tables import bus_metadata, outbox
-from shared.config import DEV_SIGNING_KEY, ROOT
+from shared.config import ROOT
 from shared.db import Database
 from shared.events import CONTENT_TYPE, encode, new_event, utcnow
 from shared.identity import HEADER as IDENTITY_HEADER
 from shared.identity import Identity, sign_identity
+from shared.keys import private_key_in
+
+
+def platform_identity_key(platform):
+    """The private key of the benchmark's own platform: the bench speaks to the booking service as its gateway."""
+    return private_key_in(platform.key_files["IDENTITY_PRIVATE_KEY"])
+
 
 RATE = int(os.environ.get("BENCH_EVENT_RATE", "200"))
 EVENT_SECONDS = int(os.environ.get("BENCH_EVENT_SECONDS", "10"))
@@ -79,7 +86,7 @@ def event_latency(platform, log=print, rate: int = RATE, seconds: int = EVENT_SE
     late: list[float] = []
     lock = threading.Lock()
 
-    headers = {IDENTITY_HEADER: sign_identity(identity, os.environ.get("IDENTITY_SIGNING_KEY", DEV_SIGNING_KEY),
+    headers = {IDENTITY_HEADER: sign_identity(identity, platform_identity_key(platform),
                                               seconds + 120), "Content-Type": "application/json"}
 
     def writer():

@@ -15,6 +15,7 @@ import psycopg
 import requests
 
 from shared.config import ROOT, SERVICES
+from shared.keys import ensure_keys
 
 COMPONENTS = ("gateway", *SERVICES)
 APP_FACTORIES = {"gateway": "gateway:create_app()", **{s: f"services.{s}:create_app()" for s in SERVICES}}
@@ -49,6 +50,8 @@ class Platform:
         self.vhost: str | None = None
         self.processes: dict[str, subprocess.Popen] = {}
         self.amqp_url = AMQP_ROOT_URL
+        # Keys of this run, as `make run` makes those of a checkout.
+        self.key_files = ensure_keys(work_dir / "keys")
 
     # -- servers -----------------------------------------------------------------------------------
     def _admin(self):
@@ -80,7 +83,12 @@ class Platform:
     def env(self) -> dict:
         env = {**os.environ, "AMQP_URL": self.amqp_url, "PYTHONUNBUFFERED": "1",
                "WEB_WORKERS": str(WEB_WORKERS), "WEB_THREADS": str(WEB_THREADS),
-               "LOGIN_RATE_LIMIT_ADDRESS": "100000 per minute", "LOGIN_RATE_LIMIT_ACCOUNT": "100000 per minute"}
+               "LOGIN_RATE_LIMIT_ADDRESS": "100000 per minute", "LOGIN_RATE_LIMIT_ACCOUNT": "100000 per minute",
+               "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI", "redis://127.0.0.1:6379/0"),
+               "RATELIMIT_KEY_PREFIX": f"veilleuse-bench-{self.run_id}"}
+        for name, path in self.key_files.items():
+            env.pop(name, None)
+            env[f"{name}_FILE"] = str(path)
         for name in COMPONENTS:
             env[f"{name.upper()}_DATABASE_URL"] = pg_url(self.databases[name])
             if name != "gateway":

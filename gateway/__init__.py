@@ -1,15 +1,23 @@
 """Gateway: the one door of the platform for people and programs (API, identity, web pages)."""
 from __future__ import annotations
 
+import dataclasses
+import logging
+
 from flask import Flask, Response, jsonify, send_from_directory
 from flask_smorest import Api
+from redis.exceptions import RedisError
 
+from shared import keys
 from shared.bus.amqp import broker_reachable
 from shared.config import Settings
 from shared.db import Database
+from shared.identity import run_access_check
 from shared.logs import configure_logging
 from shared.problems import install_problem_handlers, problem_body, problem_response
-from shared.web import ProblemSchema, install_request_context
+from shared.web import ProblemSchema, install_input_checks, install_request_context
+
+log = logging.getLogger("veilleuse.gateway")
 
 SECURITY_HEADERS = {
     "X-Content-Type-Options": "nosniff",
@@ -26,6 +34,35 @@ class GatewayApi(Api):
     ERROR_SCHEMA = ProblemSchema
 
 
+def with_keys(cfg: Settings) -> Settings:
+    """The settings with the gateway's keys and limit storage; a clear refusal to start when one is missing."""
+    try:
+        resolved = dataclasses.replace(
+            cfg,
+            identity_private_key=cfg.identity_private_key or keys.identity_private_key(),
+            token_key=cfg.token_key or keys.token_signing_key(),
+            web_secret_key=cfg.web_secret_key or keys.web_secret_key(),
+            ratelimit_storage_uri=cfg.ratelimit_storage_uri or default_limit_storage())
+    except keys.MissingKey as exc:
+        log.error("the gateway cannot start: %s", exc)
+        raise
+    if resolved.ratelimit_storage_uri.startswith("memory://") and not keys.development_mode():
+        log.warning("RATELIMIT_STORAGE_URI is memory://: each process counts sign-in attempts on its own, "
+                    "so the limits do not hold across workers and replicas")
+    return resolved
+
+
+def default_limit_storage() -> str:
+    if not keys.development_mode():
+        raise keys.MissingKey(
+            "RATELIMIT_STORAGE_URI is not set: sign-in limits must be counted where every worker and replica "
+            "sees them, for example redis://127.0.0.1:6379/0. Set it, or ask for development mode with "
+            f"{keys.ENVIRONMENT}={keys.DEVELOPMENT} (attempts are then counted in memory, per process).")
+    log.warning("development mode (%s=%s): sign-in attempts are counted in memory, per process; set "
+                "RATELIMIT_STORAGE_URI to count them across workers", keys.ENVIRONMENT, keys.DEVELOPMENT)
+    return "memory://"
+
+
 def create_app(config: dict | None = None) -> Flask:
     from gateway import health, proxy
     from gateway.api import identity_blp, sites_blp
@@ -35,10 +72,12 @@ def create_app(config: dict | None = None) -> Flask:
     config = dict(config or {})
     cfg: Settings = config.pop("SETTINGS", None) or Settings.from_env("gateway")
     configure_logging("gateway", cfg.log_level)
+    cfg = with_keys(cfg)
     app = Flask("gateway")
     app.config.update(API_TITLE="Veilleuse gateway", API_VERSION="1.0.0", OPENAPI_VERSION="3.0.3",
-                      OPENAPI_URL_PREFIX=None, MAX_CONTENT_LENGTH=1024 * 1024,
-                      IDENTITY_SIGNING_KEY=cfg.identity_key, RATELIMIT_HEADERS_ENABLED=True)
+                      OPENAPI_URL_PREFIX=None, MAX_CONTENT_LENGTH=1024 * 1024, SECRET_KEY=cfg.web_secret_key,
+                      RATELIMIT_HEADERS_ENABLED=True, RATELIMIT_STORAGE_URI=cfg.ratelimit_storage_uri,
+                      RATELIMIT_KEY_PREFIX=cfg.ratelimit_key_prefix)
     app.config.update(config)
     db = config.get("DATABASE") or Database(cfg.database_url)
     app.extensions["veilleuse.db"] = db
@@ -49,6 +88,10 @@ def create_app(config: dict | None = None) -> Flask:
     limiter.init_app(app)
     install_request_context(app, "gateway")
     install_problem_handlers(app)
+    # Who may call a view of the gateway's own API before what it sends is read; the services check the
+    # requests forwarded to them in the same order.
+    app.before_request(run_access_check)
+    install_input_checks(app, skip_endpoints=("forward",))
 
     @app.after_request
     def _security_headers(response):
@@ -85,6 +128,12 @@ def create_app(config: dict | None = None) -> Flask:
                                                     slug="degraded"), **report})
         return {"status": "ok", **report}
 
+    def _limits_reachable() -> bool:
+        try:
+            return bool(limiter.storage.check())
+        except Exception:  # noqa: BLE001
+            return False
+
     @app.get("/readyz")
     def readyz():
         try:
@@ -92,8 +141,17 @@ def create_app(config: dict | None = None) -> Flask:
         except Exception:  # noqa: BLE001
             return problem_response(problem_body(503, "Not ready", "The database cannot be reached.",
                                                  slug="not-ready"))
-        broker = "ok" if broker_reachable(cfg.amqp_url) else "down"
-        return {"status": "ok" if broker == "ok" else "degraded", "checks": {"database": "ok", "broker": broker}}
+        checks = {"database": "ok", "broker": "ok" if broker_reachable(cfg.amqp_url) else "down",
+                  "sign_in_limits": "ok" if _limits_reachable() else "down"}
+        return {"status": "ok" if all(v == "ok" for v in checks.values()) else "degraded", "checks": checks}
+
+    @app.errorhandler(RedisError)
+    def _limits_unreachable(exc):
+        # Sign-in is never let through uncounted: without its counter it waits.
+        log.error("the sign-in limits' storage cannot be reached: %s", type(exc).__name__)
+        return problem_response(problem_body(
+            503, "Service unavailable", "Signing in is unavailable for a moment; try again shortly.",
+            slug="sign-in-unavailable"), {"Retry-After": "5"})
 
     from gateway.web import init_web
     init_web(app)

@@ -19,7 +19,7 @@ from gateway.schemas import (
     TokenRequestSchema,
     TokenSchema,
 )
-from shared.web import database, settings
+from shared.web import database, no_store, settings
 
 SECURED = [{"bearer": []}]
 identity_blp = Blueprint("identity", __name__, url_prefix="/api", description="Sign in, accounts, organisations")
@@ -32,6 +32,7 @@ class Token(MethodView):
     @limiter.limit(login_limit_per_account, key_func=lambda: login_rate_key())
     @identity_blp.arguments(TokenRequestSchema)
     @identity_blp.response(200, TokenSchema)
+    @no_store
     def post(self, credentials):
         """Exchange an e-mail and password for a Bearer access token."""
         with database().transaction() as session:
@@ -48,17 +49,18 @@ class Accounts(MethodView):
         with database().transaction() as session:
             return service.register_account(session, **payload)
 
+    @auth.admin_required
     @identity_blp.response(200, AccountSchema(many=True))
     @identity_blp.doc(security=SECURED)
     def get(self):
         """List accounts (admin)."""
-        auth.require_admin()
         with database().transaction() as session:
             return service.list_accounts(session)
 
 
 @identity_blp.route("/accounts/me")
 class OwnAccount(MethodView):
+    @auth.person_required
     @identity_blp.response(200, AccountSchema)
     @identity_blp.doc(security=SECURED)
     def get(self):
@@ -66,6 +68,7 @@ class OwnAccount(MethodView):
         with database().transaction() as session:
             return auth.require_account(session)
 
+    @auth.person_required
     @identity_blp.arguments(OwnAccountUpdateSchema)
     @identity_blp.response(200, AccountSchema)
     @identity_blp.doc(security=SECURED)
@@ -74,6 +77,7 @@ class OwnAccount(MethodView):
         with database().transaction() as session:
             return service.update_own_account(session, auth.require_account(session), changes)
 
+    @auth.person_required
     @identity_blp.response(204)
     @identity_blp.doc(security=SECURED)
     def delete(self):
@@ -84,52 +88,54 @@ class OwnAccount(MethodView):
 
 @identity_blp.route("/accounts/<account_id>")
 class AccountAdmin(MethodView):
+    @auth.admin_required
     @identity_blp.arguments(AccountAdminUpdateSchema)
     @identity_blp.response(200, AccountSchema)
     @identity_blp.doc(security=SECURED)
     def patch(self, changes, account_id):
         """Set an account's roles or organisation (admin)."""
-        auth.require_admin()
         with database().transaction() as session:
             return service.administer_account(session, account_id, changes)
 
 
 @identity_blp.route("/organisations")
 class Organisations(MethodView):
+    @auth.caller_required
     @identity_blp.response(200, OrganisationSchema(many=True))
     @identity_blp.doc(security=SECURED)
     def get(self):
         """List organisations (signed in)."""
-        auth.require_caller()
         with database().transaction() as session:
             return service.list_organisations(session)
 
+    @auth.admin_required
     @identity_blp.arguments(OrganisationSchema)
     @identity_blp.response(201, OrganisationSchema)
     @identity_blp.doc(security=SECURED)
     def post(self, payload):
         """Create an organisation (admin)."""
-        auth.require_admin()
         with database().transaction() as session:
             return service.create_organisation(session, **payload)
 
 
 @identity_blp.route("/api-keys")
 class ApiKeys(MethodView):
+    @auth.admin_required
     @identity_blp.response(200, ApiKeySchema(many=True))
     @identity_blp.doc(security=SECURED)
     def get(self):
         """List API keys of programs (admin)."""
-        auth.require_admin()
         with database().transaction() as session:
             return service.list_api_keys(session)
 
+    @auth.admin_required
     @identity_blp.arguments(ApiKeyCreateSchema)
     @identity_blp.response(201, ApiKeyCreatedSchema)
     @identity_blp.doc(security=SECURED)
+    @no_store
     def post(self, payload):
         """Create an API key for a program; the key is shown once (admin)."""
-        caller = auth.require_admin()
+        caller = auth.require_caller()
         with database().transaction() as session:
             key, secret = service.create_api_key(session, payload["name"], payload["roles"], caller.subject)
             key.key = secret  # shown in this response only; never stored
@@ -138,11 +144,11 @@ class ApiKeys(MethodView):
 
 @identity_blp.route("/api-keys/<key_id>")
 class ApiKeyItem(MethodView):
+    @auth.admin_required
     @identity_blp.response(200, ApiKeySchema)
     @identity_blp.doc(security=SECURED)
     def delete(self, key_id):
         """Revoke an API key (admin)."""
-        auth.require_admin()
         with database().transaction() as session:
             return service.revoke_api_key(session, key_id)
 
@@ -155,12 +161,12 @@ class Sites(MethodView):
         with database().transaction() as session:
             return service.list_sites(session)
 
+    @auth.admin_required
     @sites_blp.arguments(SiteSchema)
     @sites_blp.response(201, SiteSchema)
     @sites_blp.doc(security=SECURED)
     def post(self, payload):
         """Create a site (admin)."""
-        auth.require_admin()
         with database().transaction() as session:
             return service.create_site(session, **payload)
 
@@ -173,12 +179,12 @@ class SiteItem(MethodView):
         with database().transaction() as session:
             return service.get_site(session, site_ref)
 
+    @auth.admin_required
     @sites_blp.arguments(SiteUpdateSchema)
     @sites_blp.response(200, SiteSchema)
     @sites_blp.doc(security=SECURED)
     def patch(self, changes, site_ref):
         """Change a site (admin)."""
-        auth.require_admin()
         with database().transaction() as session:
             return service.update_site(session, site_ref, changes)
 

@@ -5,7 +5,7 @@ from flask import g, request
 
 from gateway import service
 from gateway.models import Account
-from shared.identity import Identity
+from shared.identity import Identity, checked_first
 from shared.problems import Problem
 from shared.web import database, settings
 
@@ -51,12 +51,16 @@ def require_caller() -> Identity:
     return identity
 
 
-def require_account(session) -> Account:
-    """The signed-in person's account row (programs have none)."""
+def require_person() -> Identity:
     identity = require_caller()
     if identity.kind != "account":
         raise Problem(403, "Forbidden", "This is for people signed in, not for programs.", slug="forbidden")
-    return service.get_account(session, identity.subject)
+    return identity
+
+
+def require_account(session) -> Account:
+    """The signed-in person's account row (programs have none)."""
+    return service.get_account(session, require_person().subject)
 
 
 def require_admin() -> Identity:
@@ -64,3 +68,16 @@ def require_admin() -> Identity:
     if not identity.has_role("admin"):
         raise Problem(403, "Forbidden", "This action is for admins.", slug="forbidden")
     return identity
+
+
+# Decorators of views: the check runs before the body is read (shared.identity.checked_first).
+def caller_required(fn):
+    return checked_first(require_caller)(fn)
+
+
+def person_required(fn):
+    return checked_first(require_person)(fn)
+
+
+def admin_required(fn):
+    return checked_first(require_admin)(fn)

@@ -140,7 +140,7 @@ def forward(service_name: str, path: str) -> Response:
     headers[REQUEST_ID_HEADER] = g.request_id
     headers["X-Forwarded-For"] = request.remote_addr or ""
     if identity is not None:
-        headers[IDENTITY_HEADER] = sign_identity(identity, cfg.identity_key, cfg.identity_ttl_seconds)
+        headers[IDENTITY_HEADER] = sign_identity(identity, cfg.identity_private_key, cfg.identity_ttl_seconds)
     # Flask hands us the decoded path: encode it again so that "%", "?", "#" or non-ASCII in an id stay data.
     target = "/" + quote(path, safe=PATH_SAFE)
     if request.query_string:

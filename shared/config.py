@@ -1,14 +1,17 @@
-"""Settings read from environment variables, with defaults that work on a laptop."""
+"""Settings read from environment variables, with defaults that work on a laptop (keys excepted: shared/keys.py)."""
 from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+
+from shared.keys import KEY_FILES
+
 ROOT = Path(__file__).resolve().parent.parent
 SERVICES = ("booking", "relay", "grocery", "housing")
 DEFAULT_PORTS = {"gateway": 8000, "booking": 8001, "relay": 8002, "grocery": 8003, "housing": 8004}
-DEV_SIGNING_KEY = "veilleuse-dev-only-signing-key-change-me-in-production"
 
 
 def var_dir() -> Path:
@@ -40,8 +43,13 @@ class Settings:
     amqp_url: str = "amqp://guest:guest@localhost:5672/%2F"
     exchange: str = "veilleuse.events"
     dead_letter_exchange: str = "veilleuse.dlx"
-    identity_key: str = DEV_SIGNING_KEY
-    token_key: str = DEV_SIGNING_KEY + "-tokens"
+    # Keys: None here means "read by the process that needs it, when it starts" (shared/keys.py); tests pass them.
+    identity_private_key: Ed25519PrivateKey | None = None
+    identity_public_key: Ed25519PublicKey | None = None
+    token_key: str | None = None
+    web_secret_key: str | None = None
+    ratelimit_storage_uri: str | None = None
+    ratelimit_key_prefix: str = "veilleuse"
     identity_ttl_seconds: int = 60
     token_ttl_seconds: int = 3600
     upstream_connect_timeout: float = 1.0
@@ -58,8 +66,8 @@ class Settings:
             database_url=database_url(component),
             amqp_url=env.get("AMQP_URL", cls.amqp_url),
             exchange=env.get("EVENTS_EXCHANGE", cls.exchange),
-            identity_key=env.get("IDENTITY_SIGNING_KEY", DEV_SIGNING_KEY),
-            token_key=env.get("TOKEN_SIGNING_KEY", DEV_SIGNING_KEY + "-tokens"),
+            ratelimit_storage_uri=env.get("RATELIMIT_STORAGE_URI") or None,
+            ratelimit_key_prefix=env.get("RATELIMIT_KEY_PREFIX") or cls.ratelimit_key_prefix,
             token_ttl_seconds=int(env.get("TOKEN_TTL_SECONDS", cls.token_ttl_seconds)),
             upstream_connect_timeout=float(
                 env.get("UPSTREAM_CONNECT_TIMEOUT", cls.upstream_connect_timeout)
@@ -72,12 +80,15 @@ class Settings:
         return cls(**values)
 
 
+KEY_VARIABLES = tuple(KEY_FILES)
 # Every variable the code reads; docker-compose and the README are checked against it.
 ENV_VARIABLES = (
-    "AMQP_URL", "EVENTS_EXCHANGE", "IDENTITY_SIGNING_KEY", "TOKEN_SIGNING_KEY", "TOKEN_TTL_SECONDS",
+    "AMQP_URL", "EVENTS_EXCHANGE", "VEILLEUSE_ENV", "TOKEN_TTL_SECONDS",
+    *KEY_VARIABLES, *(f"{name}_FILE" for name in KEY_VARIABLES),
+    "RATELIMIT_STORAGE_URI", "RATELIMIT_KEY_PREFIX",
     "UPSTREAM_CONNECT_TIMEOUT", "UPSTREAM_READ_TIMEOUT", "AMQP_PREFETCH", "LOG_LEVEL", "VAR_DIR",
     "DEMO_PASSWORD", "LOGIN_RATE_LIMIT_ADDRESS", "LOGIN_RATE_LIMIT_ACCOUNT",
-    "WEB_SECRET_KEY", "WEB_SECURE_COOKIES", "WEB_WORKERS", "WEB_THREADS", "HOUSING_HOUSEKEEPING_SECONDS",
+    "WEB_SECURE_COOKIES", "WEB_WORKERS", "WEB_THREADS", "HOUSING_HOUSEKEEPING_SECONDS",
     *(f"{c.upper()}_DATABASE_URL" for c in ("gateway", *SERVICES)),
     *(f"{c.upper()}_URL" for c in SERVICES),
 )

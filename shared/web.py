@@ -4,15 +4,17 @@ from __future__ import annotations
 import logging
 import time
 import uuid
+from functools import wraps
 
 from flask import Flask, current_app, g, request
 from flask_smorest import Api
 from marshmallow import INCLUDE, Schema, fields
 
+from shared import keys
 from shared.bus.amqp import broker_reachable
 from shared.config import Settings
 from shared.db import Database
-from shared.identity import load_identity
+from shared.identity import PUBLIC_KEY_CONFIG, load_identity, run_access_check
 from shared.logs import configure_logging, request_id_var
 from shared.problems import Problem, install_problem_handlers, problem_body, problem_response
 
@@ -71,7 +73,17 @@ def refuse_nul_characters() -> None:
                       slug="invalid-character", errors={where: ["contains a NUL character"]})
 
 
+def no_store(fn):
+    """For a view whose answer carries a token or a secret: no cache, shared or private, may keep it."""
+    @wraps(fn)
+    def wrapper(*args, **kwargs):
+        g.no_store = True
+        return fn(*args, **kwargs)
+    return wrapper
+
+
 def install_request_context(app: Flask, component: str) -> None:
+    """Request ids and logs. Input checks come later (`install_input_checks`): after who is calling."""
     @app.before_request
     def _start():
         incoming = request.headers.get(REQUEST_ID_HEADER, "")
@@ -79,13 +91,15 @@ def install_request_context(app: Flask, component: str) -> None:
         g.request_id = rid
         g.request_token = request_id_var.set(rid)
         g.started = time.perf_counter()
-        refuse_nul_characters()
 
     @app.after_request
     def _finish(response):
         rid = g.get("request_id")
         if rid:
             response.headers[REQUEST_ID_HEADER] = rid
+        if g.get("no_store"):
+            response.headers["Cache-Control"] = "no-store"
+            response.headers["Pragma"] = "no-cache"
         if request.path not in ("/healthz",):
             log.info("%s %s %s", request.method, request.path, response.status_code, extra={
                 "component": component, "method": request.method, "path": request.path,
@@ -99,6 +113,25 @@ def install_request_context(app: Flask, component: str) -> None:
         token = g.pop("request_token", None)
         if token is not None:
             request_id_var.reset(token)
+
+
+def install_input_checks(app: Flask, skip_endpoints: tuple[str, ...] = ()) -> None:
+    """Checks of the input every view shares; registered after the hooks that say who may call."""
+    @app.before_request
+    def _refuse_nul_characters():
+        if request.endpoint not in skip_endpoints:
+            refuse_nul_characters()
+
+
+def identity_public_key(cfg_settings: Settings):
+    """The key a service checks identities with: given in the settings, else read as the process starts."""
+    if cfg_settings.identity_public_key is not None:
+        return cfg_settings.identity_public_key
+    try:
+        return keys.identity_public_key()
+    except keys.MissingKey as exc:
+        log.error("%s cannot start: %s", cfg_settings.component, exc)
+        raise
 
 
 def install_health(app: Flask, db_getter, amqp_url_getter) -> None:
@@ -130,6 +163,7 @@ def create_service_app(component: str, blueprints: list, config: dict | None = N
     config = dict(config or {})
     cfg_settings: Settings = config.pop("SETTINGS", None) or Settings.from_env(component)
     configure_logging(component, cfg_settings.log_level)
+    public_key = identity_public_key(cfg_settings)
     app = Flask(f"services.{component}")
     app.config.update(
         API_TITLE=title or f"Veilleuse {component}",
@@ -138,11 +172,11 @@ def create_service_app(component: str, blueprints: list, config: dict | None = N
         OPENAPI_URL_PREFIX="/",
         OPENAPI_JSON_PATH="openapi.json",
         API_SPEC_OPTIONS={"info": {"description": description}},
-        IDENTITY_SIGNING_KEY=cfg_settings.identity_key,
         JSON_SORT_KEYS=False,
         MAX_CONTENT_LENGTH=1024 * 1024,
     )
     app.config.update(config)
+    app.config[PUBLIC_KEY_CONFIG] = public_key
     db = config.get("DATABASE") or Database(cfg_settings.database_url)
     app.extensions["veilleuse.db"] = db
     app.extensions["veilleuse.settings"] = cfg_settings
@@ -155,6 +189,7 @@ def create_service_app(component: str, blueprints: list, config: dict | None = N
     install_problem_handlers(app)
     install_health(app, lambda: db, lambda: cfg_settings.amqp_url)
 
+    # Who is calling, then whether they may, then what they send: a 401 or 403 never depends on the body.
     @app.before_request
     def _mutations_need_identity():
         if request.method in SAFE_METHODS or request.path in OPEN_PATHS:
@@ -163,5 +198,7 @@ def create_service_app(component: str, blueprints: list, config: dict | None = N
             raise Problem(401, "Unauthorized", "Sign in first: changes need an account.", slug="unauthorized")
         return None
 
+    app.before_request(run_access_check)
+    install_input_checks(app)
     app.extensions["veilleuse.api"] = api
     return app

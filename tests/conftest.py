@@ -13,10 +13,13 @@ import time_machine
 from shared.config import Settings
 from shared.db import Database
 from shared.identity import Identity, sign_identity
+from shared.keys import identity_private_key
 from shared.migrations import upgrade
+from tests.support.environment import configure_test_environment
 from tests.support.servers import ServersUnavailable, start_servers
 
 _counter = itertools.count()
+configure_test_environment()  # keys of this run, before any app or platform starts
 PARIS = ZoneInfo("Europe/Paris")
 # Where a test that takes the clock starts: a Tuesday morning in Paris, far from a change of time.
 CLOCK_START = datetime(2026, 11, 10, 10, 0, tzinfo=PARIS)
@@ -193,7 +196,7 @@ class IdentityHeader(Mapping):
         if name != self.NAME:
             raise KeyError(name)
         # A suite runs for minutes: a day, not the gateway's minute.
-        return sign_identity(self.identity, Settings.from_env("test").identity_key, ttl_seconds=24 * 3600)
+        return sign_identity(self.identity, identity_private_key(), ttl_seconds=24 * 3600)
 
     def __iter__(self) -> Iterator[str]:
         return iter((self.NAME,))

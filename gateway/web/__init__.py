@@ -4,15 +4,26 @@ from __future__ import annotations
 import os
 
 from flask import Flask
+from flask.sessions import SecureCookieSessionInterface
 from flask_babel import Babel
 from flask_wtf.csrf import CSRFProtect
 
 from gateway.web import housing_words, i18n
 
-DEV_SECRET_KEY = "veilleuse-dev-only-web-secret-change-me-in-production"
 csrf = CSRFProtect()
 # Blueprints of pages: their POST forms must carry a CSRF token.
 PAGE_BLUEPRINTS = {"pages", "admin", "relay", "grocery", "booking", "housing"}
+
+
+class NoStoreSessionInterface(SecureCookieSessionInterface):
+    """The session cookie holds the access token: an answer that sets it must never be kept by a cache."""
+
+    def save_session(self, app, session, response) -> None:
+        super().save_session(app, session, response)
+        cookie = self.get_cookie_name(app) + "="
+        if any(value.startswith(cookie) for value in response.headers.getlist("Set-Cookie")):
+            response.headers["Cache-Control"] = "no-store"
+            response.headers["Pragma"] = "no-cache"
 
 
 def init_web(app: Flask) -> None:
@@ -24,7 +35,8 @@ def init_web(app: Flask) -> None:
     from gateway.web.relay import relay_pages
 
     if not app.config.get("SECRET_KEY"):
-        app.config["SECRET_KEY"] = os.environ.get("WEB_SECRET_KEY", DEV_SECRET_KEY)
+        raise RuntimeError("the web pages need SECRET_KEY (WEB_SECRET_KEY): the gateway's factory sets it")
+    app.session_interface = NoStoreSessionInterface()
     app.config.update(
         SESSION_COOKIE_NAME="veilleuse_session", SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax",
         # Behind HTTPS (any real deployment) the cookie must never travel in clear.

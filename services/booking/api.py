@@ -31,9 +31,9 @@ from services.booking.schemas import (
     SlotSchema,
 )
 from shared.events import utcnow
-from shared.identity import current_identity, require_person, require_roles
+from shared.identity import current_identity, person_required, roles_required, signed_in
 from shared.problems import not_found
-from shared.web import database
+from shared.web import database, no_store
 
 rooms = Blueprint("rooms", __name__, url_prefix="/rooms", description="Rooms of a site")
 STAFF = ("veilleur", "admin")
@@ -48,12 +48,12 @@ class Rooms(MethodView):
         with database().transaction() as session:
             return service.list_rooms(session, query.get("site"), query["include_retired"])
 
+    @roles_required(*STAFF)
     @rooms.arguments(RoomCreateSchema)
     @rooms.response(201, RoomSchema)
     @rooms.doc(security=[{"identity": []}])
     def post(self, payload):
         """Create a room (veilleur, admin)."""
-        require_roles(*STAFF)
         with database().transaction() as session:
             return service.create_room(session, **payload)
 
@@ -66,23 +66,23 @@ class RoomItem(MethodView):
         with database().transaction() as session:
             return service.get_room(session, room_id)
 
+    @roles_required(*STAFF)
     @rooms.arguments(RoomUpdateSchema)
     @rooms.response(200, RoomSchema)
     @rooms.doc(security=[{"identity": []}])
     def patch(self, changes, room_id):
         """Change a room (veilleur, admin)."""
-        require_roles(*STAFF)
         with database().transaction() as session:
             return service.update_room(session, room_id, changes)
 
 
 @rooms.route("/<room_id>/retire")
 class RoomRetire(MethodView):
+    @roles_required(*STAFF)
     @rooms.response(200, RoomSchema)
     @rooms.doc(security=[{"identity": []}])
     def post(self, room_id):
         """Retire a room: it can no longer be booked (veilleur, admin)."""
-        require_roles(*STAFF)
         with database().transaction() as session:
             return service.retire_room(session, room_id)
 
@@ -95,6 +95,7 @@ reservations = Blueprint("reservations", __name__, url_prefix="/reservations",
 
 @reservations.route("")
 class Reservations(MethodView):
+    @signed_in
     @reservations.arguments(ReservationQuerySchema, location="query")
     @reservations.response(200, ReservationSchema(many=True))
     @reservations.doc(security=[{"identity": []}])
@@ -106,12 +107,13 @@ class Reservations(MethodView):
         with database().transaction() as session:
             return service.list_reservations(session, identity, **query)
 
+    @person_required
     @reservations.arguments(ReservationCreateSchema)
     @reservations.response(201, ReservationSchema)
     @reservations.doc(security=[{"identity": []}])
     def post(self, payload):
         """Request a reservation (a person signed in); confirmed at once or waiting for a veilleur, per the room."""
-        identity = require_person()
+        identity = current_identity()
         with database().transaction() as session:
             return service.request_reservation(session, identity, payload.pop("room"), **payload)
 
@@ -129,23 +131,25 @@ class ReservationItem(MethodView):
 
 @reservations.route("/<reservation_id>/confirm")
 class ReservationConfirm(MethodView):
+    @roles_required(*STAFF)
     @reservations.response(200, ReservationSchema)
     @reservations.doc(security=[{"identity": []}])
     def post(self, reservation_id):
         """Confirm a requested reservation (veilleur, admin)."""
-        identity = require_roles(*STAFF)
+        identity = current_identity()
         with database().transaction() as session:
             return service.confirm_reservation(session, reservation_id, identity)
 
 
 @reservations.route("/<reservation_id>/decline")
 class ReservationDecline(MethodView):
+    @roles_required(*STAFF)
     @reservations.arguments(DeclineSchema)
     @reservations.response(200, ReservationSchema)
     @reservations.doc(security=[{"identity": []}])
     def post(self, payload, reservation_id):
         """Decline a requested reservation, with a reason (veilleur, admin)."""
-        identity = require_roles(*STAFF)
+        identity = current_identity()
         with database().transaction() as session:
             return service.decline_reservation(session, reservation_id, identity, payload["reason"])
 
@@ -163,24 +167,26 @@ class ReservationCancel(MethodView):
 
 @reservations.route("/<reservation_id>/price")
 class ReservationPrice(MethodView):
+    @roles_required(*STAFF)
     @reservations.arguments(PriceAdjustmentSchema)
     @reservations.response(200, ReservationSchema)
     @reservations.doc(security=[{"identity": []}])
     def post(self, payload, reservation_id):
         """Waive (0) or reduce the price, with a reason (veilleur, admin)."""
-        identity = require_roles(*STAFF)
+        identity = current_identity()
         with database().transaction() as session:
             return service.adjust_price(session, reservation_id, identity, **payload)
 
 
 @reservations.route("/<reservation_id>/contribution")
 class ReservationContribution(MethodView):
+    @roles_required(*STAFF)
     @reservations.arguments(ContributionSchema)
     @reservations.response(200, ReservationSchema)
     @reservations.doc(security=[{"identity": []}])
     def post(self, payload, reservation_id):
         """Record a pay-what-you-can contribution (veilleur, admin)."""
-        identity = require_roles(*STAFF)
+        identity = current_identity()
         with database().transaction() as session:
             return service.record_contribution(session, reservation_id, identity, payload["amount_cents"])
 
@@ -207,12 +213,13 @@ series = Blueprint("series", __name__, url_prefix="/reservation-series", descrip
 
 @series.route("")
 class SeriesCollection(MethodView):
+    @person_required
     @series.arguments(SeriesCreateSchema)
     @series.response(201, SeriesResultSchema)
     @series.doc(security=[{"identity": []}])
     def post(self, payload):
         """Request a recurring series; occurrences that break a rule are reported in `skipped` (a person signed in)."""
-        identity = require_person()
+        identity = current_identity()
         recurrence = payload.pop("recurrence")
         with database().transaction() as session:
             return service.request_series(session, identity, payload.pop("room"), **payload, **recurrence)
@@ -255,23 +262,23 @@ class Closures(MethodView):
         with database().transaction() as session:
             return service.list_closures(session, query.get("site"), query.get("starts_from"))
 
+    @roles_required(*STAFF)
     @closures.arguments(ClosureCreateSchema)
     @closures.response(201, ClosureSchema)
     @closures.doc(security=[{"identity": []}])
     def post(self, payload):
         """Close a site for a while: holidays, works (veilleur, admin)."""
-        require_roles(*STAFF)
         with database().transaction() as session:
             return service.create_closure(session, **payload)
 
 
 @closures.route("/<closure_id>")
 class ClosureItem(MethodView):
+    @roles_required(*STAFF)
     @closures.response(204)
     @closures.doc(security=[{"identity": []}])
     def delete(self, closure_id):
         """Remove a closure (veilleur, admin)."""
-        require_roles(*STAFF)
         with database().transaction() as session:
             service.delete_closure(session, closure_id)
 
@@ -359,6 +366,7 @@ class OrganisationFeed(MethodView):
 class OrganisationFeedToken(MethodView):
     @calendars.response(201, CalendarTokenSchema)
     @calendars.doc(security=[{"identity": []}])
+    @no_store
     def post(self, organisation_id):
         """Make or rotate the secret token of the organisation's feed (its members, veilleur, admin)."""
         identity = current_identity()

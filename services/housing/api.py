@@ -26,7 +26,7 @@ from services.housing.schemas import (
 )
 from services.housing.service import Viewer
 from services.housing.vocabulary import ACCESSIBILITY, AREAS, HOURS
-from shared.identity import current_identity, require_person, require_roles
+from shared.identity import current_identity, person_required, roles_required, signed_in
 from shared.web import database
 
 SECURED = [{"identity": []}]
@@ -43,11 +43,6 @@ def viewer() -> Viewer:
     return Viewer.of(current_identity())
 
 
-def person() -> Viewer:
-    """Requests, offers and reports are a person's; programs (API keys) only read."""
-    return Viewer.of(require_person())
-
-
 @vocabulary.route("")
 class Vocabulary(MethodView):
     @vocabulary.response(200, VocabularySchema)
@@ -59,12 +54,13 @@ class Vocabulary(MethodView):
 # -- requests ------------------------------------------------------------------------------------
 @requests_blp.route("")
 class Requests(MethodView):
+    @person_required
     @requests_blp.arguments(RequestCreateSchema)
     @requests_blp.response(201, RequestSchema)
     @requests_blp.doc(security=SECURED)
     def post(self, payload):
         """Post a housing request (any account); it expires after 60 days unless renewed."""
-        who = person()
+        who = viewer()
         with database().transaction() as session:
             return service.request_view(service.create_request(session, who.subject, **payload), who)
 
@@ -121,6 +117,7 @@ class RequestRenew(MethodView):
 
 @requests_blp.route("/<request_id>/matches")
 class RequestMatches(MethodView):
+    @signed_in
     @requests_blp.arguments(MatchQuerySchema, location="query")
     @requests_blp.response(200, MatchSchema(many=True))
     @requests_blp.doc(security=SECURED)
@@ -145,6 +142,7 @@ class RequestGroup(MethodView):
 # -- offers --------------------------------------------------------------------------------------
 @offers.route("")
 class Offers(MethodView):
+    @signed_in
     @offers.arguments(OfferQuerySchema, location="query")
     @offers.response(200, OfferSchema(many=True))
     @offers.doc(security=SECURED)
@@ -154,12 +152,13 @@ class Offers(MethodView):
         with database().transaction() as session:
             return [service.offer_view(session, o, who) for o in service.list_offers(session, who, query["status"])]
 
+    @person_required
     @offers.arguments(OfferCreateSchema)
     @offers.response(201, OfferSchema)
     @offers.doc(security=SECURED)
     def post(self, payload):
         """Offer a room or a flat (any account); a veilleur reviews it before it is published."""
-        who = person()
+        who = viewer()
         with database().transaction() as session:
             return service.offer_view(session, service.create_offer(session, who.subject, **payload), who)
 
@@ -205,49 +204,53 @@ class OfferItem(MethodView):
 
 @offers.route("/<offer_id>/publish")
 class OfferPublish(MethodView):
+    @roles_required(*STAFF)
     @offers.response(200, OfferSchema)
     @offers.doc(security=SECURED)
     def post(self, offer_id):
         """Publish a pending offer after review (veilleur, admin)."""
-        who = Viewer.of(require_roles(*STAFF))
+        who = viewer()
         with database().transaction() as session:
             return service.offer_view(session, service.publish_offer(session, who, offer_id), who)
 
 
 @offers.route("/<offer_id>/reject")
 class OfferReject(MethodView):
+    @roles_required(*STAFF)
     @offers.arguments(RejectSchema)
     @offers.response(200, OfferSchema)
     @offers.doc(security=SECURED)
     def post(self, payload, offer_id):
         """Reject an offer, with the reason for its host (veilleur, admin)."""
-        who = Viewer.of(require_roles(*STAFF))
+        who = viewer()
         with database().transaction() as session:
             return service.offer_view(session, service.reject_offer(session, who, offer_id, payload["reason"]), who)
 
 
 @offers.route("/<offer_id>/reports")
 class OfferReports(MethodView):
+    @person_required
     @offers.arguments(ReportCreateSchema)
     @offers.response(201, ReportSchema)
     @offers.doc(security=SECURED)
     def post(self, payload, offer_id):
         """Report an offer (scam, already let...): it goes back to review (anyone signed in)."""
-        who = person()
+        who = viewer()
         with database().transaction() as session:
             return service.report_offer(session, who, offer_id, **payload)
 
+    @roles_required(*STAFF)
     @offers.response(200, ReportSchema(many=True))
     @offers.doc(security=SECURED)
     def get(self, offer_id):
         """Reports of an offer (veilleur, admin)."""
-        require_roles(*STAFF)
         with database().transaction() as session:
             return service.list_reports(session, offer_id)
 
 
 @offers.route("/<offer_id>/matches")
 class OfferMatches(MethodView):
+    @signed_in
     @offers.arguments(MatchQuerySchema, location="query")
     @offers.response(200, MatchSchema(many=True))
     @offers.doc(security=SECURED)
@@ -324,11 +327,11 @@ class MatchMessages(MethodView):
 # -- groups --------------------------------------------------------------------------------------
 @groups.route("/proposals")
 class GroupProposals(MethodView):
+    @roles_required(*STAFF)
     @groups.response(201, ProposalRunSchema)
     @groups.doc(security=SECURED)
     def post(self):
         """Propose groups now among newcomers looking for roommates (veilleur, admin; the worker does it too)."""
-        require_roles(*STAFF)
         with database().transaction() as session:
             return service.propose_groups(session)
 
@@ -368,6 +371,7 @@ class GroupDecline(MethodView):
 
 @groups.route("/<group_id>/matches")
 class GroupMatches(MethodView):
+    @signed_in
     @groups.arguments(MatchQuerySchema, location="query")
     @groups.response(200, MatchSchema(many=True))
     @groups.doc(security=SECURED)

@@ -27,7 +27,7 @@ from services.relay.schemas import (
     SubscriptionCreateSchema,
     SubscriptionSchema,
 )
-from shared.identity import current_identity, require_person, require_roles
+from shared.identity import current_identity, person_required, roles_required, signed_in
 from shared.problems import Problem
 from shared.web import database
 
@@ -57,40 +57,40 @@ class Sites(MethodView):
 # -- producers -------------------------------------------------------------------------------
 @producers.route("")
 class Producers(MethodView):
+    @roles_required(*STAFF)
     @producers.response(200, ProducerSchema(many=True))
     @producers.doc(security=SECURED)
     def get(self):
         """List the producers, with their contact (veilleur, admin)."""
-        require_roles(*STAFF)
         with database().transaction() as session:
             return service.list_producers(session)
 
+    @roles_required(*STAFF)
     @producers.arguments(ProducerCreateSchema)
     @producers.response(201, ProducerSchema)
     @producers.doc(security=SECURED)
     def post(self, payload):
         """Register a producer (veilleur, admin)."""
-        require_roles(*STAFF)
         with database().transaction() as session:
             return service.create_producer(session, **payload)
 
 
 @producers.route("/<producer_id>")
 class ProducerItem(MethodView):
+    @roles_required(*STAFF)
     @producers.response(200, ProducerSchema)
     @producers.doc(security=SECURED)
     def get(self, producer_id):
         """Read one producer (veilleur, admin)."""
-        require_roles(*STAFF)
         with database().transaction() as session:
             return service.get_producer(session, producer_id)
 
+    @roles_required(*STAFF)
     @producers.arguments(ProducerUpdateSchema)
     @producers.response(200, ProducerSchema)
     @producers.doc(security=SECURED)
     def patch(self, changes, producer_id):
         """Change a producer (veilleur, admin)."""
-        require_roles(*STAFF)
         with database().transaction() as session:
             return service.update_producer(session, producer_id, changes)
 
@@ -105,12 +105,12 @@ class Contracts(MethodView):
         with database().transaction() as session:
             return service.list_contracts(session, query.get("site"))
 
+    @roles_required(*STAFF)
     @contracts.arguments(ContractCreateSchema)
     @contracts.response(201, ContractSchema)
     @contracts.doc(security=SECURED)
     def post(self, payload):
         """Create a season contract and schedule its distributions (veilleur, admin)."""
-        require_roles(*STAFF)
         with database().transaction() as session:
             return service.create_contract(session, **payload)
 
@@ -126,22 +126,23 @@ class ContractItem(MethodView):
 
 @contracts.route("/<contract_id>/subscriptions")
 class ContractSubscriptions(MethodView):
+    @roles_required(*STAFF)
     @contracts.response(200, SubscriptionSchema(many=True))
     @contracts.doc(security=SECURED)
     def get(self, contract_id):
         """The shares of a contract (veilleur, admin)."""
-        require_roles(*STAFF)
         with database().transaction() as session:
             service.get_contract(session, contract_id)
             return [service.subscription_summary(session, s)
                     for s in service.list_subscriptions(session, contract_id=contract_id)]
 
+    @person_required
     @contracts.arguments(SubscriptionCreateSchema)
     @contracts.response(201, SubscriptionSchema)
     @contracts.doc(security=SECURED)
     def post(self, payload, contract_id):
         """Subscribe: take a share of this contract for the signed-in account."""
-        identity = require_person()
+        identity = current_identity()
         with database().transaction() as session:
             subscription = service.subscribe(session, contract_id, identity.subject, **payload)
             return service.subscription_summary(session, subscription)
@@ -149,6 +150,7 @@ class ContractSubscriptions(MethodView):
 
 @subscriptions.route("")
 class Subscriptions(MethodView):
+    @signed_in
     @subscriptions.arguments(MineQuerySchema, location="query")
     @subscriptions.response(200, SubscriptionSchema(many=True))
     @subscriptions.doc(security=SECURED)
@@ -183,12 +185,12 @@ class DistributionItem(MethodView):
 
 @distributions.route("/<distribution_id>/move")
 class DistributionMove(MethodView):
+    @roles_required(*STAFF)
     @distributions.arguments(MoveSchema)
     @distributions.response(200, DistributionSchema)
     @distributions.doc(security=SECURED)
     def post(self, payload, distribution_id):
         """Move a distribution to another date or window (veilleur, admin)."""
-        require_roles(*STAFF)
         with database().transaction() as session:
             return service.move_distribution(session, distribution_id, payload.get("date"),
                                              payload.get("window_opens"), payload.get("window_closes"))
@@ -196,42 +198,43 @@ class DistributionMove(MethodView):
 
 @distributions.route("/<distribution_id>/cancel")
 class DistributionCancel(MethodView):
+    @roles_required(*STAFF)
     @distributions.response(200, DistributionSchema)
     @distributions.doc(security=SECURED)
     def post(self, distribution_id):
         """Cancel a distribution: the producer can't come (veilleur, admin)."""
-        require_roles(*STAFF)
         with database().transaction() as session:
             return service.cancel_distribution(session, distribution_id)
 
 
 @distributions.route("/<distribution_id>/delivery")
 class DistributionDelivery(MethodView):
+    @roles_required(*STAFF)
     @distributions.response(200, DeliverySchema)
     @distributions.doc(security=SECURED)
     def get(self, distribution_id):
         """Expected, arrived and collected baskets per kind (veilleur, admin)."""
-        require_roles(*STAFF)
         with database().transaction() as session:
             return service.delivery_summary(session, service.get_distribution(session, distribution_id))
 
+    @roles_required(*STAFF)
     @distributions.arguments(DeliveryCheckInSchema)
     @distributions.response(201, DeliverySchema)
     @distributions.doc(security=SECURED)
     def post(self, payload, distribution_id):
         """Check in the producer's drop-off: baskets arrived per kind (veilleur, admin)."""
-        identity = require_roles(*STAFF)
+        identity = current_identity()
         with database().transaction() as session:
             return service.check_in_delivery(session, distribution_id, payload["arrived"], identity.subject)
 
 
 @distributions.route("/<distribution_id>/baskets")
 class DistributionBaskets(MethodView):
+    @roles_required(*STAFF)
     @distributions.response(200, BasketSchema(many=True))
     @distributions.doc(security=SECURED)
     def get(self, distribution_id):
         """The baskets of a distribution, with names and without codes (veilleur, admin)."""
-        require_roles(*STAFF)
         with database().transaction() as session:
             return [service.basket_view(b, None, staff=True)
                     for b in service.distribution_baskets(session, distribution_id)]
@@ -239,12 +242,13 @@ class DistributionBaskets(MethodView):
 
 @distributions.route("/<distribution_id>/collections")
 class DistributionCollections(MethodView):
+    @roles_required(*STAFF)
     @distributions.arguments(CollectionSchema)
     @distributions.response(201, BasketSchema)
     @distributions.doc(security=SECURED)
     def post(self, payload, distribution_id):
         """Tick a basket off, by pickup or proxy code, basket id or account (veilleur, admin)."""
-        identity = require_roles(*STAFF)
+        identity = current_identity()
         with database().transaction() as session:
             basket = service.collect_basket(session, distribution_id, identity.subject, **payload)
             return service.basket_view(basket, None, staff=True)
@@ -252,11 +256,11 @@ class DistributionCollections(MethodView):
 
 @distributions.route("/<distribution_id>/close")
 class DistributionClose(MethodView):
+    @roles_required(*STAFF)
     @distributions.response(200, ClosingSchema)
     @distributions.doc(security=SECURED)
     def post(self, distribution_id):
         """Close: every basket not collected goes to the social grocery (veilleur, admin)."""
-        require_roles(*STAFF)
         with database().transaction() as session:
             return service.close_distribution(session, distribution_id)
 
@@ -269,34 +273,36 @@ class DistributionRoster(MethodView):
         with database().transaction() as session:
             return service.roster(session, distribution_id)
 
+    @person_required
     @distributions.arguments(RosterSignUpSchema)
     @distributions.response(201, RosterSchema)
     @distributions.doc(security=SECURED)
     def post(self, payload, distribution_id):
         """Sign up as opener or distributor (signed in)."""
-        identity = require_person()
+        identity = current_identity()
         with database().transaction() as session:
             return service.sign_up(session, distribution_id, identity.subject, **payload)
 
 
 @distributions.route("/<distribution_id>/roster/<role>")
 class DistributionRosterRole(MethodView):
+    @person_required
     @distributions.response(200, RosterSchema)
     @distributions.doc(security=SECURED)
     def delete(self, distribution_id, role):
         """Withdraw from a role (signed in)."""
-        identity = require_person()
+        identity = current_identity()
         with database().transaction() as session:
             return service.withdraw(session, distribution_id, identity.subject, role)
 
 
 @distributions.route("/<distribution_id>/sheet.csv")
 class DistributionSheetCsv(MethodView):
+    @roles_required(*STAFF)
     @distributions.response(200, content_type="text/csv")
     @distributions.doc(security=SECURED)
     def get(self, distribution_id):
         """The sign-in sheet as CSV (veilleur, admin)."""
-        require_roles(*STAFF)
         with database().transaction() as session:
             sheet = service.sign_in_sheet(session, distribution_id)
             body = sheets.sheet_csv(sheet)
@@ -307,11 +313,11 @@ class DistributionSheetCsv(MethodView):
 
 @distributions.route("/<distribution_id>/sheet.html")
 class DistributionSheetHtml(MethodView):
+    @roles_required(*STAFF)
     @distributions.response(200, content_type="text/html")
     @distributions.doc(security=SECURED)
     def get(self, distribution_id):
         """The sign-in sheet as a printable page, in French (veilleur, admin)."""
-        require_roles(*STAFF)
         with database().transaction() as session:
             body = sheets.sheet_html(service.sign_in_sheet(session, distribution_id))
         return Response(body, mimetype="text/html")
@@ -320,6 +326,7 @@ class DistributionSheetHtml(MethodView):
 # -- a subscriber's baskets ------------------------------------------------------------------
 @baskets.route("")
 class Baskets(MethodView):
+    @signed_in
     @baskets.arguments(MineQuerySchema, location="query")
     @baskets.response(200, BasketSchema(many=True))
     @baskets.doc(security=SECURED)
@@ -338,11 +345,12 @@ class Baskets(MethodView):
 
 @baskets.route("/<basket_id>/absence")
 class BasketAbsence(MethodView):
+    @person_required
     @baskets.response(201, BasketSchema)
     @baskets.doc(security=SECURED)
     def post(self, basket_id):
         """Declare I will be away: no basket is expected for me (before the cut-off)."""
-        identity = require_person()
+        identity = current_identity()
         with database().transaction() as session:
             return service.basket_view(service.declare_absence(session, basket_id, identity.subject),
                                        identity.subject)
@@ -350,21 +358,23 @@ class BasketAbsence(MethodView):
 
 @baskets.route("/<basket_id>/proxy")
 class BasketProxy(MethodView):
+    @person_required
     @baskets.arguments(ProxySchema)
     @baskets.response(201, BasketSchema)
     @baskets.doc(security=SECURED)
     def post(self, payload, basket_id):
         """Name a proxy for this basket: another account, or a one-off code to give anyone."""
-        identity = require_person()
+        identity = current_identity()
         with database().transaction() as session:
             basket = service.name_proxy(session, basket_id, identity.subject, payload["account_id"])
             return service.basket_view(basket, identity.subject)
 
+    @person_required
     @baskets.response(200, BasketSchema)
     @baskets.doc(security=SECURED)
     def delete(self, basket_id):
         """Withdraw the proxy of this basket."""
-        identity = require_person()
+        identity = current_identity()
         with database().transaction() as session:
             return service.basket_view(service.withdraw_proxy(session, basket_id, identity.subject),
                                        identity.subject)

@@ -204,6 +204,17 @@ OPERATIONS = [
 MATRIX = {operation.key: operation for operation in OPERATIONS}
 assert len(MATRIX) == len(OPERATIONS), "an operation is listed twice"
 
+# Who may call comes before what is sent: a caller refused with a valid body is refused the same way with an
+# invalid one (unknown fields, or not even JSON), never told about the body with a 422.
+INVALID_BODY_ROLES = (ANONYMOUS, NEIGHBOUR)
+INVALID_BODIES = {"unknown field": '{"unexpected": 1}', "not JSON": '{"unexpected": '}
+
+
+def invalid_body_expected(operation: Operation, role: str) -> str | None:
+    """The refusal an invalid body gets from `role`; None where `role` may call (the body is then checked)."""
+    expected = operation.cells[role].expected
+    return expected if expected in (UNAUTHENTICATED, FORBIDDEN) else None
+
 
 def known_defects() -> list[tuple[Operation, str, Cell]]:
     return [(operation, role, c) for operation in OPERATIONS for role, c in operation.cells.items() if c.defect]
@@ -219,8 +230,10 @@ def _cell_text(c: Cell) -> str:
 
 
 def render_markdown() -> str:
-    """The table for people: rows = operations, columns = roles."""
-    lines = ["| operation | " + " | ".join(ROLES) + " |", "| --- |" + " --- |" * len(ROLES)]
+    """The table for people: rows = operations, columns = roles, then the invalid-body columns."""
+    extra = [f"{role}, invalid body" for role in INVALID_BODY_ROLES]
+    lines = ["| operation | " + " | ".join([*ROLES, *extra]) + " |",
+             "| --- |" + " --- |" * (len(ROLES) + len(extra))]
     notes = []
     for operation in OPERATIONS:
         row = [f"`{operation.method} {operation.path}`<br>{operation.what}"]
@@ -229,6 +242,9 @@ def render_markdown() -> str:
             row.append(_cell_text(c))
             if c.reason:
                 notes.append((operation, role, c))
+        for role in INVALID_BODY_ROLES:
+            expected = invalid_body_expected(operation, role)
+            row.append(_cell_text(Cell(expected)) if expected else "—")
         lines.append("| " + " | ".join(row) + " |")
     reasons = ["| operation | role | outcome | why |", "| --- | --- | --- | --- |"]
     for operation, role, c in notes:

@@ -25,6 +25,8 @@ from tests.e2e.authorization_matrix import (
     ANONYMOUS,
     FORBIDDEN,
     HIDDEN,
+    INVALID_BODIES,
+    INVALID_BODY_ROLES,
     MATRIX,
     MEMBER,
     NEIGHBOUR,
@@ -37,6 +39,7 @@ from tests.e2e.authorization_matrix import (
     TABLE_END,
     UNAUTHENTICATED,
     VEILLEUR,
+    invalid_body_expected,
     render_markdown,
 )
 from tests.support import platform_time
@@ -772,6 +775,36 @@ def test_each_role_gets_the_outcome_the_matrix_writes_down(world, method, path, 
     else:
         call = build(world, role, other_person(role))
         assert_outcome(cell.expected, role, call, run(world, role, call))
+
+
+def invalid_body_cases():
+    for operation in OPERATIONS:
+        for role in INVALID_BODY_ROLES:
+            expected = invalid_body_expected(operation, role)
+            if expected:
+                yield pytest.param(operation.method, operation.path, role, expected,
+                                   id=f"{operation.method} {operation.path} as {role}, invalid body")
+
+
+SERVICE_PATHS = ("/api/booking", "/api/relay", "/api/grocery", "/api/housing")
+
+
+@pytest.mark.parametrize("method,path,role,expected", list(invalid_body_cases()))
+def test_a_refused_caller_is_refused_the_same_way_whatever_the_body(world, method, path, role, expected):
+    """The request of the cell to the left, with a body that is invalid or not even JSON.
+
+    The neighbour's on the same fresh resources; the anonymous caller's on any id, since a service refuses an
+    anonymous change before it looks for the resource (the scenarios' resources are counted)."""
+    if role == ANONYMOUS and path.startswith(SERVICE_PATHS):
+        call = Call(method, re.sub(r"\{[^}]+\}", str(uuid.uuid4()), path))
+    else:
+        call = SCENARIOS[(method, path)](world, role, other_person(role))
+    headers = call.headers if call.headers is not None else world.credentials[role]
+    for label, body in INVALID_BODIES.items():
+        world.requests_sent += 1
+        response = requests.request(call.method, world.system.url(call.path), data=body, timeout=30,
+                                    headers={**headers, "Content-Type": "application/json"})
+        assert_outcome(expected, role, Call(call.method, call.path, body), response)
 
 
 def mutating_operations(spec: dict) -> set[tuple[str, str]]:
