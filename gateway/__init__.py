@@ -9,7 +9,7 @@ from shared.config import Settings
 from shared.db import Database
 from shared.logs import configure_logging
 from shared.problems import install_problem_handlers, problem_body, problem_response
-from shared.web import ProblemSchema, install_request_context
+from shared.web import ProblemSchema, install_request_context, readiness
 
 SECURITY_HEADERS = {
     "X-Content-Type-Options": "nosniff",
@@ -93,7 +93,7 @@ def create_app(config: dict | None = None) -> Flask:
             return problem_response(problem_body(503, "Not ready", "The database cannot be reached.",
                                                  slug="not-ready"))
         broker = "ok" if broker_reachable(cfg.amqp_url) else "down"
-        return {"status": "ok" if broker == "ok" else "degraded", "checks": {"database": "ok", "broker": broker}}
+        return readiness({"database": "ok", "broker": broker}, db)
 
     from gateway.web import init_web
     init_web(app)

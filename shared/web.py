@@ -10,6 +10,7 @@ from flask_smorest import Api
 from marshmallow import INCLUDE, Schema, fields
 
 from shared.bus.amqp import broker_reachable
+from shared.bus.outbox import outbox_health
 from shared.config import Settings
 from shared.db import Database
 from shared.identity import load_identity
@@ -101,6 +102,16 @@ def install_request_context(app: Flask, component: str) -> None:
             request_id_var.reset(token)
 
 
+def readiness(checks: dict, db: Database) -> dict:
+    """The body of a ready /readyz: "degraded" while the broker is away or events are set aside."""
+    try:
+        checks["outbox"] = outbox_health(db)
+    except Exception:  # noqa: BLE001 - the database just answered; a failing count must not make it unready
+        checks["outbox"] = "unknown"
+    set_aside = isinstance(checks["outbox"], dict) and checks["outbox"]["set_aside"] > 0
+    return {"status": "ok" if checks["broker"] == "ok" and not set_aside else "degraded", "checks": checks}
+
+
 def install_health(app: Flask, db_getter, amqp_url_getter) -> None:
     @app.get("/healthz")
     def healthz():
@@ -121,7 +132,7 @@ def install_health(app: Flask, db_getter, amqp_url_getter) -> None:
             body = problem_body(503, "Not ready", "The database cannot be reached.", slug="not-ready")
             body["checks"] = checks
             return problem_response(body)
-        return {"status": "ok" if checks["broker"] == "ok" else "degraded", "checks": checks}
+        return readiness(checks, db_getter())
 
 
 def create_service_app(component: str, blueprints: list, config: dict | None = None,
