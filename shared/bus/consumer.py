@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -11,8 +12,9 @@ from sqlalchemy import insert
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
-from shared.bus.amqp import Backoff, Loop, connect, declare_queue
+from shared.bus.amqp import Backoff, Loop, connect
 from shared.bus.tables import inbox
+from shared.bus.topology import dead_letter_queue, declare_queue
 from shared.db import Database
 from shared.events import InvalidEvent, decode, utcnow
 from shared.logs import request_id_var
@@ -92,8 +94,8 @@ class Consumer(Loop):
         return connect(self.amqp_url)
 
     def declare(self, channel) -> None:
-        declare_queue(channel, self.queue, self.exchange, self.dead_letter_exchange,
-                      sorted(self.handlers))
+        """The same declaration as the migration's (shared.bus.topology), in case it has not run."""
+        declare_queue(channel, self.queue, sorted(self.handlers), self.exchange, self.dead_letter_exchange)
 
     def run_connected(self, connection) -> None:
         channel = connection.channel()
@@ -104,6 +106,24 @@ class Consumer(Loop):
                               self._on_message(connection, ch, method, props, body))
         while not self.stopping.is_set():
             connection.process_data_events(time_limit=0.5)
+
+    def run_until(self, done: Callable[[], bool], timeout: float = 60.0) -> bool:
+        """Consume until `done()` holds (True) or `timeout` seconds pass (False); for commands."""
+        deadline = time.monotonic() + timeout
+        connection = self.connect()
+        try:
+            channel = connection.channel()
+            channel.basic_qos(prefetch_count=self.prefetch)
+            channel.basic_consume(self.queue, lambda ch, method, props, body:
+                                  self._on_message(connection, ch, method, props, body))
+            while not done():
+                if time.monotonic() > deadline:
+                    return False
+                connection.process_data_events(time_limit=0.2)
+            return True
+        finally:
+            if connection.is_open:
+                connection.close()
 
     def _on_message(self, connection, channel, method, props, body) -> None:
         backoff = Backoff(first=0.5, limit=5.0)
@@ -137,7 +157,7 @@ class Consumer(Loop):
                         "x-original-routing-key": method.routing_key})
         try:
             channel.basic_publish(
-                exchange=self.dead_letter_exchange, routing_key=f"{self.queue}.dlq", body=body,
+                exchange=self.dead_letter_exchange, routing_key=dead_letter_queue(self.queue), body=body,
                 properties=pika.BasicProperties(
                     headers=headers, delivery_mode=2, content_type=props.content_type,
                     message_id=props.message_id, type=props.type))
