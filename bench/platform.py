@@ -102,12 +102,14 @@ class Platform:
                                                stderr=subprocess.STDOUT)
 
     def start(self) -> "Platform":
+        from shared.bus.topology import declare_topology
         from shared.migrations import upgrade
 
         self._create_vhost()
         for name in COMPONENTS:
             url = self.create_database(name)
             upgrade(name, "postgresql+psycopg://" + url.split("://", 1)[1])
+        declare_topology(self.amqp_url)   # as `python -m shared.migrations` does after the databases
         seed = subprocess.run([sys.executable, "-m", "infra.demo_data"], cwd=ROOT, env=self.env,
                               capture_output=True, text=True, timeout=300)
         if seed.returncode != 0:

@@ -15,7 +15,7 @@ from shared.db import Database
 from shared.identity import run_access_check
 from shared.logs import configure_logging
 from shared.problems import install_problem_handlers, problem_body, problem_response
-from shared.web import ProblemSchema, install_input_checks, install_request_context
+from shared.web import ProblemSchema, install_input_checks, install_request_context, readiness
 
 log = logging.getLogger("veilleuse.gateway")
 
@@ -143,7 +143,7 @@ def create_app(config: dict | None = None) -> Flask:
                                                  slug="not-ready"))
         checks = {"database": "ok", "broker": "ok" if broker_reachable(cfg.amqp_url) else "down",
                   "sign_in_limits": "ok" if _limits_reachable() else "down"}
-        return {"status": "ok" if all(v == "ok" for v in checks.values()) else "degraded", "checks": checks}
+        return readiness(checks, db)
 
     @app.errorhandler(RedisError)
     def _limits_unreachable(exc):

@@ -1,4 +1,7 @@
-"""`python -m infra.demo_data`: the demo sites, rooms and accounts; running it twice changes nothing."""
+"""`python -m infra.demo_data`: the demo sites, rooms and accounts; running it twice changes nothing.
+
+It needs the migrated system (`python -m shared.migrations`: databases and bus topology) and RabbitMQ:
+the services get the demo sites over the bus, as they get every other site."""
 from __future__ import annotations
 
 import os
@@ -6,7 +9,7 @@ import uuid
 
 from sqlalchemy import select
 
-from shared.config import Settings
+from shared.config import SERVICES, Settings
 from shared.db import Database
 
 NAMESPACE = uuid.UUID("6f1c1f0e-8a4f-4f0e-9d0a-2c1b5e7d9a10")
@@ -53,17 +56,18 @@ ACCOUNTS = [
 ]
 
 
-def seed_gateway(db: Database, password: str) -> list[dict]:
+def seed_gateway(db: Database, password: str) -> list[str]:
+    """The sites, organisation and accounts; returns the demo sites' ids."""
     from gateway import service
     from gateway.models import Account, Organisation, Site
 
-    site_events = []
+    site_ids = []
     with db.transaction() as session:
         for spec in SITES:
             site = session.get(Site, demo_id("site", spec["slug"]))
             if site is None:
                 site = service.create_site(session, site_id=demo_id("site", spec["slug"]), **spec)
-            site_events.append(service.site_event_data(site))
+            site_ids.append(site.id)
         for name, kind in ORGANISATIONS:
             if session.get(Organisation, demo_id("org", name)) is None:
                 service.create_organisation(session, name, kind, organisation_id=demo_id("org", name))
@@ -72,20 +76,43 @@ def seed_gateway(db: Database, password: str) -> list[dict]:
             if exists is None:
                 service.register_account(session, email, password, display_name, "fr", roles,
                                          demo_id("org", org) if org else None, account_id=demo_id("account", email))
-    return site_events
+    return site_ids
 
 
-def apply_sites(component: str, db: Database, site_events: list[dict]) -> None:
-    """Give a service its copy of the sites now, as the `platform.site.created` events will."""
+def site_queues(component: str) -> dict[str, dict]:
+    """The queues through which a service's worker keeps its copy of the sites."""
+    from shared.bus.topology import worker_module
+
+    return {queue: handlers for queue, handlers in worker_module(component).QUEUES.items()
+            if "platform.site.created" in handlers}
+
+
+def deliver_sites(databases: dict[str, Database], site_ids: list[str], timeout: float = 60.0) -> None:
+    """Send the gateway's site events over the bus and let each service's site consumer apply them,
+    exactly as the workers do (inbox included): the rooms, contracts and stock seeded next need the
+    sites. The queues exist since `python -m shared.migrations`, so nothing published is lost."""
     import importlib
 
-    handlers = importlib.import_module(f"services.{component}.handlers").HANDLERS
-    handler = handlers.get("platform.site.created")
-    if handler is None:
-        return
-    with db.transaction() as session:
-        for data in site_events:
-            handler(session, {"type": "platform.site.created", "data": data})
+    from shared.bus.consumer import Consumer
+    from shared.bus.relay import OutboxRelay
+
+    settings = Settings.from_env("gateway")
+    OutboxRelay(databases["gateway"], settings.amqp_url, settings.exchange).run_until_empty(timeout)
+    for component in SERVICES:
+        queues = site_queues(component)
+        if not queues:   # housing keeps no copy of the sites
+            continue
+        site_model = importlib.import_module(f"services.{component}.models").Site
+
+        def has_every_site(db=databases[component], site_model=site_model):
+            with db.sessions() as session:
+                return all(session.get(site_model, site_id) is not None for site_id in site_ids)
+
+        for queue, handlers in queues.items():
+            consumer = Consumer(databases[component], settings.amqp_url, settings.exchange,
+                                settings.dead_letter_exchange, queue, handlers)
+            if not consumer.run_until(has_every_site, timeout):
+                raise RuntimeError(f"{component} did not get the demo sites from {queue} in {timeout:.0f}s")
 
 
 def seed_booking(db: Database) -> None:
@@ -103,11 +130,9 @@ def seed_booking(db: Database) -> None:
 
 def seed(password: str | None = None) -> None:
     password = password or os.environ.get("DEMO_PASSWORD") or DEFAULT_PASSWORD
-    databases = {name: Database(Settings.from_env(name).database_url)
-                 for name in ("gateway", "booking", "relay", "grocery", "housing")}
-    site_events = seed_gateway(databases["gateway"], password)
-    for name in ("booking", "relay", "grocery", "housing"):
-        apply_sites(name, databases[name], site_events)
+    databases = {name: Database(Settings.from_env(name).database_url) for name in ("gateway", *SERVICES)}
+    site_ids = seed_gateway(databases["gateway"], password)
+    deliver_sites(databases, site_ids)
     seed_booking(databases["booking"])
     from services.grocery.demo import seed_grocery
     from services.housing.demo import seed_housing

@@ -55,6 +55,7 @@ class Settings:
     upstream_connect_timeout: float = 1.0
     upstream_read_timeout: float = 5.0
     prefetch: int = 32
+    bus_retention_days: int = 14
     log_level: str = "INFO"
     extra: dict = field(default_factory=dict)
 
@@ -74,6 +75,7 @@ class Settings:
             ),
             upstream_read_timeout=float(env.get("UPSTREAM_READ_TIMEOUT", cls.upstream_read_timeout)),
             prefetch=int(env.get("AMQP_PREFETCH", cls.prefetch)),
+            bus_retention_days=int(env.get("BUS_RETENTION_DAYS", cls.bus_retention_days)),
             log_level=env.get("LOG_LEVEL", cls.log_level),
         )
         values.update(overrides)
@@ -89,6 +91,7 @@ ENV_VARIABLES = (
     "UPSTREAM_CONNECT_TIMEOUT", "UPSTREAM_READ_TIMEOUT", "AMQP_PREFETCH", "LOG_LEVEL", "VAR_DIR",
     "DEMO_PASSWORD", "LOGIN_RATE_LIMIT_ADDRESS", "LOGIN_RATE_LIMIT_ACCOUNT",
     "WEB_SECURE_COOKIES", "WEB_WORKERS", "WEB_THREADS", "HOUSING_HOUSEKEEPING_SECONDS",
+    "BUS_RETENTION_DAYS",
     *(f"{c.upper()}_DATABASE_URL" for c in ("gateway", *SERVICES)),
     *(f"{c.upper()}_URL" for c in SERVICES),
 )

@@ -1,4 +1,9 @@
-"""Alembic, one migration history per component, run from code (make run, tests) or the CLI."""
+"""Migrating the system: Alembic, one history per component, and the broker's topology.
+
+`python -m shared.migrations [component ...]` (make migrate, the compose `migrate` step) upgrades the
+databases of the components named (all by default), then declares every exchange, queue, binding and
+dead-letter queue of the platform on the broker at AMQP_URL (shared.bus.topology), so that an event
+published before its consumer ever started waits in the consumer's queue."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -60,9 +65,31 @@ def run_env(target_metadata) -> None:
     engine.dispose()
 
 
+def migrate_system(components=None, amqp_url: str | None = None) -> None:
+    """Upgrade the databases of `components` (all by default) and declare the broker's topology."""
+    import os
+
+    import pika
+
+    from shared.bus.topology import COMPONENTS, Topology, declare_topology
+    from shared.config import Settings
+
+    for name in components or COMPONENTS:
+        upgrade(name)
+        print(f"migrated {name}")
+    amqp_url = amqp_url or os.environ.get("AMQP_URL", Settings.amqp_url)
+    topology = Topology.of_platform(os.environ.get("EVENTS_EXCHANGE", Settings.exchange),
+                                    Settings.dead_letter_exchange)
+    try:
+        declare_topology(amqp_url, topology)
+    except pika.exceptions.AMQPConnectionError as exc:
+        where = pika.URLParameters(amqp_url)
+        raise SystemExit(f"cannot reach RabbitMQ at {where.host}:{where.port} to declare the bus topology "
+                         f"({type(exc).__name__}); start it, or set AMQP_URL") from None
+    print(f"declared the bus topology: {len(topology.queues)} queues, each with its dead-letter queue")
+
+
 if __name__ == "__main__":
     import sys
 
-    for name in sys.argv[1:] or ["gateway", "booking", "relay", "grocery", "housing"]:
-        upgrade(name)
-        print(f"migrated {name}")
+    migrate_system(sys.argv[1:])

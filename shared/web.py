@@ -12,6 +12,7 @@ from marshmallow import INCLUDE, Schema, fields
 
 from shared import keys
 from shared.bus.amqp import broker_reachable
+from shared.bus.outbox import outbox_health
 from shared.config import Settings
 from shared.db import Database
 from shared.identity import PUBLIC_KEY_CONFIG, load_identity, run_access_check
@@ -134,6 +135,17 @@ def identity_public_key(cfg_settings: Settings):
         raise
 
 
+def readiness(checks: dict, db: Database) -> dict:
+    """The body of a ready /readyz: "degraded" while a dependency is away or events are set aside."""
+    try:
+        checks["outbox"] = outbox_health(db)
+    except Exception:  # noqa: BLE001 - the database just answered; a failing count must not make it unready
+        checks["outbox"] = "unknown"
+    set_aside = isinstance(checks["outbox"], dict) and checks["outbox"]["set_aside"] > 0
+    away = any(value != "ok" for name, value in checks.items() if name != "outbox")
+    return {"status": "degraded" if away or set_aside else "ok", "checks": checks}
+
+
 def install_health(app: Flask, db_getter, amqp_url_getter) -> None:
     @app.get("/healthz")
     def healthz():
@@ -154,7 +166,7 @@ def install_health(app: Flask, db_getter, amqp_url_getter) -> None:
             body = problem_body(503, "Not ready", "The database cannot be reached.", slug="not-ready")
             body["checks"] = checks
             return problem_response(body)
-        return {"status": "ok" if checks["broker"] == "ok" else "degraded", "checks": checks}
+        return readiness(checks, db_getter())
 
 
 def create_service_app(component: str, blueprints: list, config: dict | None = None,

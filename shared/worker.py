@@ -1,15 +1,19 @@
-"""Running a component's worker: the outbox relay and its consumers, each on its own connection."""
+"""Running a component's worker: the outbox relay and its consumers, each on its own connection, and
+periodic tasks, among them the retention of the bus tables."""
 from __future__ import annotations
 
 import logging
 import signal
 import threading
 from collections.abc import Callable
+from datetime import datetime
 
+from shared.bus import retention
 from shared.bus.consumer import Consumer, HandlerFn
 from shared.bus.relay import OutboxRelay
 from shared.config import Settings
 from shared.db import Database
+from shared.events import utcnow
 from shared.logs import configure_logging
 
 log = logging.getLogger("veilleuse.worker")
@@ -48,12 +52,19 @@ class PeriodicTask:
                 log.exception("%s failed; trying again in %.0fs", self.name, self.interval)
 
 
+def bus_retention_task(settings: Settings, clock: Callable[[], datetime] = utcnow) -> PeriodicTask:
+    """Deletes sent outbox rows and inbox rows older than BUS_RETENTION_DAYS, every hour."""
+    return PeriodicTask("bus retention", retention.BusRetention(settings.bus_retention_days, clock),
+                        retention.EVERY_SECONDS, first_delay=60.0)
+
+
 def run_worker(component: str, queues: dict[str, dict[str, HandlerFn]],
                settings: Settings | None = None, periodic: list[PeriodicTask] = ()) -> None:
     """The outbox relay, one consumer per queue and the periodic tasks, until SIGTERM or SIGINT."""
     settings = settings or Settings.from_env(component)
     configure_logging(component, settings.log_level)
     db = Database(settings.database_url)
+    periodic = [*periodic, bus_retention_task(settings)]
     for task in periodic:
         task.db = db
     loops = [*build_loops(settings, db, queues), *periodic]

@@ -11,7 +11,7 @@ CONTRACT_NAME = "Légumes de saison — Ferme du Pévèle"
 
 
 def seed_relay(db: Database, today: date | None = None) -> None:
-    """Idempotent: a second run changes nothing. Needs the sites (apply_sites) first."""
+    """Idempotent: a second run changes nothing. Needs the sites (infra.demo_data.deliver_sites) first."""
     from infra.demo_data import demo_id
     from services.relay import service
     from services.relay.models import Contract

@@ -1,4 +1,6 @@
-"""RabbitMQ connections and topology: one topic exchange, quorum queues that dead-letter to `<queue>.dlq`."""
+"""RabbitMQ connections: parameters, a reachability probe, backoff, and the reconnecting loop.
+
+The topology (exchanges, queues, bindings) is in shared.bus.topology."""
 from __future__ import annotations
 
 import logging
@@ -7,9 +9,9 @@ import threading
 
 import pika
 
-log = logging.getLogger("veilleuse.bus")
+from shared.bus.topology import declare_exchange, declare_queue  # noqa: F401 - re-exported
 
-DELIVERY_LIMIT = 10
+log = logging.getLogger("veilleuse.bus")
 
 
 def connection_parameters(url: str, heartbeat: int = 30) -> pika.URLParameters:
@@ -35,28 +37,6 @@ def broker_reachable(url: str) -> bool:
         return True
     except Exception:  # noqa: BLE001 - any failure means "not reachable"
         return False
-
-
-def declare_exchange(channel, exchange: str) -> None:
-    channel.exchange_declare(exchange=exchange, exchange_type="topic", durable=True)
-
-
-def declare_queue(channel, queue: str, exchange: str, dead_letter_exchange: str,
-                  routing_keys: list[str]) -> None:
-    """Declare `queue` (quorum) and its `<queue>.dlq`, and bind it to the events it handles."""
-    declare_exchange(channel, exchange)
-    channel.exchange_declare(exchange=dead_letter_exchange, exchange_type="direct", durable=True)
-    dlq = f"{queue}.dlq"
-    channel.queue_declare(queue=dlq, durable=True, arguments={"x-queue-type": "quorum"})
-    channel.queue_bind(queue=dlq, exchange=dead_letter_exchange, routing_key=dlq)
-    channel.queue_declare(queue=queue, durable=True, arguments={
-        "x-queue-type": "quorum",
-        "x-dead-letter-exchange": dead_letter_exchange,
-        "x-dead-letter-routing-key": dlq,
-        "x-delivery-limit": DELIVERY_LIMIT,
-    })
-    for key in routing_keys:
-        channel.queue_bind(queue=queue, exchange=exchange, routing_key=key)
 
 
 class Backoff:

@@ -8,6 +8,7 @@ import urllib.parse
 import pika
 
 from shared.bus.amqp import connect
+from shared.bus.topology import declare_exchange
 
 
 class Running:
@@ -33,7 +34,7 @@ def publish_raw(amqp_url: str, routing_key: str, body: bytes, exchange: str = "v
     try:
         channel = connection.channel()
         channel.confirm_delivery()
-        channel.exchange_declare(exchange=exchange, exchange_type="topic", durable=True)
+        declare_exchange(channel, exchange)
         channel.basic_publish(exchange, routing_key, body,
                               pika.BasicProperties(delivery_mode=2, message_id=message_id))
     finally:

@@ -75,6 +75,17 @@ class Servers:
         self.vhosts.append(vhost)
         return self.amqp_url(vhost)
 
+    def import_vhost(self, label: str, definitions: dict) -> str:
+        """A new vhost made by importing RabbitMQ definitions (their vhost "/" renamed), as an operator would."""
+        import json
+
+        vhost = f"veilleuse-test-{self.run_id}-{label}"
+        renamed = {key: [{**item, "vhost": vhost} for item in items] for key, items in definitions.items()}
+        renamed["vhosts"] = [{"name": vhost}]
+        self.vhost_admin("import", vhost, json.dumps(renamed))
+        self.vhosts.append(vhost)
+        return self.amqp_url(vhost)
+
     def delete_vhosts(self) -> None:
         for vhost in self.vhosts:
             try:
@@ -93,12 +104,19 @@ class Servers:
 def _rabbitmqctl(exec_prefix: list[str] | None = None):
     prefix = exec_prefix or []
 
-    def admin(action: str, vhost: str) -> None:
-        commands = [["rabbitmqctl", "-q", f"{action}_vhost", vhost]]
-        if action == "add":
-            commands.append(["rabbitmqctl", "-q", "set_permissions", "-p", vhost, "guest", ".*", ".*", ".*"])
-        for command in commands:
-            result = subprocess.run(prefix + command, capture_output=True, text=True, timeout=60)
+    def admin(action: str, vhost: str, definitions: str | None = None) -> None:
+        """add or delete a vhost; or "import" RabbitMQ definitions (JSON text) that create `vhost`."""
+        if action == "import":   # the definitions go in on standard input (-i for docker exec)
+            stdin_prefix = prefix[:2] + ["-i"] + prefix[2:] if prefix else []
+            runs = [(stdin_prefix + ["rabbitmqctl", "-q", "import_definitions", "--format", "json"],
+                     definitions)]
+        else:
+            runs = [(prefix + ["rabbitmqctl", "-q", f"{action}_vhost", vhost], None)]
+        if action in ("add", "import"):
+            runs.append((prefix + ["rabbitmqctl", "-q", "set_permissions", "-p", vhost, "guest", ".*", ".*", ".*"],
+                         None))
+        for command, given in runs:
+            result = subprocess.run(command, capture_output=True, text=True, timeout=60, input=given)
             if result.returncode != 0:
                 raise ServersUnavailable(f"{' '.join(command)} failed: {result.stderr.strip()}")
 

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import requests
 
+from shared.bus.topology import declare_topology
 from shared.config import ROOT, SERVICES
 from shared.migrations import upgrade
 
@@ -69,6 +70,7 @@ class System:
         self._declare_audit_queue()
         for name in COMPONENTS:
             upgrade(name, self.database_urls[name])
+        declare_topology(self.amqp_url)   # as `python -m shared.migrations` does after the databases
         seed = subprocess.run([sys.executable, "-m", "infra.demo_data"], cwd=ROOT, env=self.env,
                               capture_output=True, text=True, timeout=120)
         if seed.returncode != 0:

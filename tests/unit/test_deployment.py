@@ -94,16 +94,80 @@ def test_databases_named_in_compose_are_created_by_the_postgres_init():
         assert urllib.parse.urlsplit(url).path.lstrip("/") in created
 
 
-def test_rabbitmq_definitions_hold_the_exchange_and_the_dead_letter_policy():
+def interpolate(value: str, env: dict) -> str:
+    """What compose does to `${VAR}`, `${VAR:-default}` and `${VAR:?message}` (no Docker engine here)."""
+    def one(match):
+        name, operator, word = match.group(1), match.group(2), match.group(3)
+        if env.get(name):
+            return env[name]
+        if operator == ":?":
+            raise ValueError(f"{name}: {word}")
+        return word if operator == ":-" else ""
+    return re.sub(r"\$\{(\w+)(?:(:[-?])([^}]*))?\}", one, value)
+
+
+def test_rabbitmq_refuses_to_start_without_a_password_and_the_apps_connect_with_the_one_given():
+    rabbitmq = COMPOSE["services"]["rabbitmq"]["environment"]
+    for process in ("rabbitmq", "migrate", *PROCFILE):
+        for value in COMPOSE["services"][process]["environment"].values():
+            if "RABBITMQ_PASSWORD" in value:   # no default anywhere: compose stops and says what to set
+                with pytest.raises(ValueError, match="set RABBITMQ_PASSWORD"):
+                    interpolate(value, {})
+    given = {"RABBITMQ_PASSWORD": "a-long-random-password"}
+    for process in ("migrate", *PROCFILE):
+        url = urllib.parse.urlsplit(interpolate(COMPOSE["services"][process]["environment"]["AMQP_URL"], given))
+        assert (url.username, url.password) == (interpolate(rabbitmq["RABBITMQ_DEFAULT_USER"], given),
+                                                interpolate(rabbitmq["RABBITMQ_DEFAULT_PASS"], given))
+        assert url.password == "a-long-random-password"
+
+
+def test_no_rabbitmq_user_or_password_is_written_in_infra():
+    definitions = json.loads((ROOT / "infra/rabbitmq/definitions.json").read_text())
+    assert "users" not in definitions and "permissions" not in definitions
+    conf = (ROOT / "infra/rabbitmq/rabbitmq.conf").read_text()
+    settings = [line for line in conf.splitlines() if line.strip() and not line.lstrip().startswith("#")]
+    # Definitions loaded at boot stop RabbitMQ from making its default user: nobody could connect.
+    assert not any(line.split("=")[0].strip() in ("load_definitions", "definitions.local.path",
+                                                  "default_user", "default_pass") for line in settings)
+
+
+def test_the_migrate_step_declares_the_bus_topology_once_rabbitmq_is_up():
+    migrate = COMPOSE["services"]["migrate"]
+    assert shlex.split(migrate["command"])[-2:] == ["-m", "shared.migrations"]
+    assert migrate["depends_on"]["rabbitmq"]["condition"] == "service_healthy"
+    assert migrate["depends_on"]["postgres"]["condition"] == "service_healthy"
+
+
+def test_rabbitmq_definitions_are_generated_from_the_workers_queues():
+    from shared.bus.topology import render_definitions
+
+    assert (ROOT / "infra/rabbitmq/definitions.json").read_text() == render_definitions(), \
+        "regenerate it: .venv/bin/python -m shared.bus.topology > infra/rabbitmq/definitions.json"
+
+
+def test_rabbitmq_definitions_hold_every_queue_its_bindings_and_its_dead_letter_queue():
+    from shared.bus.topology import platform_queues
+
     definitions = json.loads((ROOT / "infra/rabbitmq/definitions.json").read_text())
     exchanges = {e["name"]: e for e in definitions["exchanges"]}
     assert exchanges["veilleuse.events"]["type"] == "topic" and exchanges["veilleuse.events"]["durable"]
-    assert exchanges["veilleuse.dlx"]["durable"]
-    policy = definitions["policies"][0]
-    assert policy["definition"]["dead-letter-exchange"] == "veilleuse.dlx"
-    for queue in ("booking.sites", "relay.identity", "grocery.donations", "housing.identity"):
-        assert re.match(policy["pattern"], queue)
-    assert not re.match(policy["pattern"], "booking.sites.dlq")
+    assert exchanges["veilleuse.events"]["arguments"] == {"alternate-exchange": "veilleuse.unrouted"}
+    assert exchanges["veilleuse.dlx"]["durable"] and exchanges["veilleuse.unrouted"]["type"] == "fanout"
+    queues = {q["name"]: q["arguments"] for q in definitions["queues"]}
+    bindings = {(b["source"], b["destination"], b["routing_key"]) for b in definitions["bindings"]}
+    assert queues["veilleuse.unrouted"]["x-max-length"] > 0                    # bounded
+    assert ("veilleuse.unrouted", "veilleuse.unrouted", "") in bindings
+    expected = platform_queues()
+    assert {"booking.sites", "relay.identity", "grocery.donations", "housing.identity"} <= set(expected)
+    for queue, types in expected.items():
+        assert queues[queue]["x-queue-type"] == "quorum"
+        assert queues[queue]["x-dead-letter-exchange"] == "veilleuse.dlx"
+        assert queues[queue]["x-dead-letter-routing-key"] == f"{queue}.dlq"
+        assert queues[f"{queue}.dlq"]["x-queue-type"] == "quorum"
+        assert ("veilleuse.dlx", f"{queue}.dlq", f"{queue}.dlq") in bindings
+        assert {key for source, destination, key in bindings
+                if source == "veilleuse.events" and destination == queue} == set(types)
+    assert set(queues) == {"veilleuse.unrouted", *expected, *(f"{queue}.dlq" for queue in expected)}
 
 
 def test_the_image_holds_what_the_commands_need():

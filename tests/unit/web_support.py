@@ -56,6 +56,24 @@ class DownAdapter(requests.adapters.BaseAdapter):
 _TEMPLATES: dict[str, str] = {}
 
 
+def deliver_outbox_by_hand(dbs: dict) -> None:
+    """No broker in unit tests: apply the gateway's site events with each service's site consumer."""
+    from sqlalchemy import select
+
+    from infra.demo_data import site_queues
+    from shared.bus.consumer import Consumer
+    from shared.bus.tables import outbox
+
+    with dbs["gateway"].sessions() as session:
+        bodies = session.scalars(select(outbox.c.body).where(outbox.c.type.like("platform.site.%"))
+                                 .order_by(outbox.c.created_at)).all()
+    for component in SERVICES:
+        for queue, handlers in site_queues(component).items():
+            consumer = Consumer(dbs[component], "amqp://unused", "veilleuse.events", "veilleuse.dlx", queue, handlers)
+            for body in bodies:
+                assert consumer.apply(body.encode()).action == "applied"
+
+
 def _seeded_files() -> dict[str, str]:
     """The SQLite files with the demo data, made once (hashing passwords is slow).
 
@@ -63,7 +81,7 @@ def _seeded_files() -> dict[str, str]:
     and before the tests sign in (a token older than its account's password is refused).
     """
     if not _TEMPLATES:
-        from infra.demo_data import apply_sites, seed_booking, seed_gateway
+        from infra.demo_data import seed_booking, seed_gateway
         from services.grocery.demo import seed_grocery
         from services.housing.demo import seed_housing
         from services.relay.demo import seed_relay
@@ -75,9 +93,8 @@ def _seeded_files() -> dict[str, str]:
         dbs = {c: Database(f"sqlite:///{path}") for c, path in _TEMPLATES.items()}
         seeding = Clock(CLOCK_START - timedelta(hours=1))
         try:
-            site_events = seed_gateway(dbs["gateway"], DEMO_PASSWORD)
-            for component in SERVICES:
-                apply_sites(component, dbs[component], site_events)
+            seed_gateway(dbs["gateway"], DEMO_PASSWORD)
+            deliver_outbox_by_hand(dbs)
             seed_booking(dbs["booking"])
             seed_relay(dbs["relay"])
             seed_grocery(dbs["grocery"])
