@@ -5,7 +5,7 @@ from flask import Flask, Response, jsonify, send_from_directory
 from flask_smorest import Api
 
 from shared.bus.amqp import broker_reachable
-from shared.config import Settings
+from shared.config import SERVICES, Settings
 from shared.db import Database
 from shared.logs import configure_logging
 from shared.problems import install_problem_handlers, problem_body, problem_response
@@ -19,7 +19,7 @@ SECURITY_HEADERS = {
                                "frame-ancestors 'none'; form-action 'self'; base-uri 'self'",
     "Permissions-Policy": "camera=(), microphone=(), geolocation=()",
 }
-PROXY_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"]
+PROXY_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
 
 
 class GatewayApi(Api):
@@ -37,7 +37,7 @@ def create_app(config: dict | None = None) -> Flask:
     configure_logging("gateway", cfg.log_level)
     app = Flask("gateway")
     app.config.update(API_TITLE="Veilleuse gateway", API_VERSION="1.0.0", OPENAPI_VERSION="3.0.3",
-                      OPENAPI_URL_PREFIX=None, MAX_CONTENT_LENGTH=1024 * 1024,
+                      OPENAPI_URL_PREFIX=None, MAX_CONTENT_LENGTH=cfg.max_body_bytes,
                       IDENTITY_SIGNING_KEY=cfg.identity_key, RATELIMIT_HEADERS_ENABLED=True)
     app.config.update(config)
     db = config.get("DATABASE") or Database(cfg.database_url)
@@ -47,7 +47,7 @@ def create_app(config: dict | None = None) -> Flask:
     api.register_blueprint(identity_blp)
     api.register_blueprint(sites_blp)
     limiter.init_app(app)
-    install_request_context(app, "gateway")
+    install_request_context(app, "gateway", api_prefix="/api/")
     install_problem_handlers(app)
 
     @app.after_request
@@ -56,8 +56,14 @@ def create_app(config: dict | None = None) -> Flask:
             response.headers.setdefault(name, value)
         return response
 
-    @app.route("/api/<service_name>/", defaults={"path": ""}, methods=PROXY_METHODS)
-    @app.route("/api/<service_name>/<path:path>", methods=PROXY_METHODS)
+    # Only the services' names: /api/accounts and the like stay the gateway's own (405, not a proxy 404).
+    # OPTIONS goes to the service too, which alone knows the methods of its paths.
+    services = f"any({', '.join(SERVICES)})"
+
+    @app.route(f"/api/<{services}:service_name>/", defaults={"path": ""}, methods=PROXY_METHODS,
+               provide_automatic_options=False)
+    @app.route(f"/api/<{services}:service_name>/<path:path>", methods=PROXY_METHODS,
+               provide_automatic_options=False)
     def forward(service_name, path):
         return proxy.forward(service_name, path)
 

@@ -47,6 +47,7 @@ class Settings:
     upstream_connect_timeout: float = 1.0
     upstream_read_timeout: float = 5.0
     prefetch: int = 32
+    max_body_bytes: int = 64 * 1024
     log_level: str = "INFO"
     extra: dict = field(default_factory=dict)
 
@@ -66,6 +67,7 @@ class Settings:
             ),
             upstream_read_timeout=float(env.get("UPSTREAM_READ_TIMEOUT", cls.upstream_read_timeout)),
             prefetch=int(env.get("AMQP_PREFETCH", cls.prefetch)),
+            max_body_bytes=int(env.get("MAX_BODY_BYTES", cls.max_body_bytes)),
             log_level=env.get("LOG_LEVEL", cls.log_level),
         )
         values.update(overrides)
@@ -75,7 +77,7 @@ class Settings:
 # Every variable the code reads; docker-compose and the README are checked against it.
 ENV_VARIABLES = (
     "AMQP_URL", "EVENTS_EXCHANGE", "IDENTITY_SIGNING_KEY", "TOKEN_SIGNING_KEY", "TOKEN_TTL_SECONDS",
-    "UPSTREAM_CONNECT_TIMEOUT", "UPSTREAM_READ_TIMEOUT", "AMQP_PREFETCH", "LOG_LEVEL", "VAR_DIR",
+    "UPSTREAM_CONNECT_TIMEOUT", "UPSTREAM_READ_TIMEOUT", "AMQP_PREFETCH", "MAX_BODY_BYTES", "LOG_LEVEL", "VAR_DIR",
     "DEMO_PASSWORD", "LOGIN_RATE_LIMIT_ADDRESS", "LOGIN_RATE_LIMIT_ACCOUNT",
     "WEB_SECRET_KEY", "WEB_SECURE_COOKIES", "WEB_WORKERS", "WEB_THREADS", "HOUSING_HOUSEKEEPING_SECONDS",
     *(f"{c.upper()}_DATABASE_URL" for c in ("gateway", *SERVICES)),
