@@ -3,6 +3,7 @@ import re
 
 from marshmallow import Schema, ValidationError, fields, validate, validates, validates_schema
 
+from services.housing.addresses import street_address_in
 from services.housing.languages import LANGUAGES
 from services.housing.vocabulary import (
     ACCESSIBILITY,
@@ -20,10 +21,6 @@ MAX_RENT_CENTS = 500_000
 MAX_CHARGES_CENTS = 100_000
 MAX_DEPOSIT_CENTS = 1_000_000
 PHONE = re.compile(r"^\+?[0-9][0-9 .\-()]{5,24}$")
-# A street address in free text ("12 rue ...", "3bis, avenue ..."): offers show an area only.
-STREET_ADDRESS = re.compile(
-    r"\b\d{1,4}\s*(bis|ter)?\s*,?\s*(rue|avenue|av\.|boulevard|bd|place|chemin|allée|allee|impasse|quai|"
-    r"cours|square|route|street|st\.|road)\b", re.IGNORECASE)
 
 
 def language_codes(**kwargs):
@@ -55,8 +52,9 @@ def _contact_rules(data, partial: bool):
 
 
 def _no_address(text: str | None, field_name: str):
-    if text and STREET_ADDRESS.search(text):
-        raise ValidationError("do not write a street address: only the area is shown", field_name)
+    found = street_address_in(text)
+    if found:
+        raise ValidationError(f"do not write a street address ({found!r}): only the area is shown", field_name)
 
 
 class RequestCreateSchema(Schema):
