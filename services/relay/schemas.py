@@ -1,7 +1,7 @@
 """Request and response schemas of the relay API."""
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from services.relay.service import ROLES, WEEKDAYS
+from services.relay.service import BASKET_CATEGORIES, ROLES, WEEKDAYS
 from shared.fields import Cents, Integer
 
 MAX_CENTS = 1_000_000
@@ -48,6 +48,8 @@ class ProducerSchema(Schema):
 class BasketKindInSchema(Schema):
     name = fields.String(required=True, validate=validate.Length(1, 40), metadata={"example": "small"})
     description = fields.String(load_default="", validate=validate.Length(max=500))
+    category = fields.String(load_default="vegetables", validate=validate.OneOf(BASKET_CATEGORIES),
+                             metadata={"description": "what the basket holds; the only thing the grocery is told"})
     price_cents = Cents(0, MAX_CENTS, required=True,
                         metadata={"description": "price of one basket, cents"})
     solidarity_price_cents = Integer(load_default=None, allow_none=True,
@@ -65,6 +67,7 @@ class BasketKindSchema(Schema):
     id = fields.String()
     name = fields.String()
     description = fields.String()
+    category = fields.String()
     price_cents = Integer()
     solidarity_price_cents = Integer(allow_none=True)
 
