@@ -82,9 +82,11 @@ _JSON_BRACKET = re.compile(r"[\[\]{}]")
 _UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 
 
-def _invalid_character(where: str, char: str) -> Problem:
+def _invalid_character(where: str, char: str, status: int = 422) -> Problem:
+    """Text the request carries well-formed, but that no database stores (422); in a header, where
+    HTTP itself forbids it, a malformed request (400)."""
     what = "a NUL character" if char == "\x00" else "a lone surrogate (half of a UTF-16 pair)"
-    return Problem(400, "Invalid character", f"{where}: text must not contain {what}; send valid Unicode text.",
+    return Problem(status, "Invalid character", f"{where}: text must not contain {what}; send valid Unicode text.",
                    slug="invalid-character", errors={where: [f"contains {what}"]})
 
 
@@ -180,7 +182,7 @@ def _refuse_unstorable_request_text() -> None:
                 raise _invalid_character(where, found.group())
     for name, value in request.headers.items():
         if "\x00" in value or "\x00" in name:
-            raise _invalid_character(name if "\x00" not in name else "headers", "\x00")
+            raise _invalid_character(name if "\x00" not in name else "headers", "\x00", status=400)
 
 
 def guard_request(api_prefix: str = "/") -> None:

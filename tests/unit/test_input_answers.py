@@ -75,9 +75,9 @@ def test_json_nested_a_thousand_levels_deep_is_a_400_naming_the_body_on_booking_
 
 
 @pytest.mark.parametrize("raw, field", [('{"\\ud800": 1}', "body"), ('{"title": "AG \\udfff"}', "title")])
-def test_a_lone_surrogate_is_a_400_problem_with_the_request_id(booking, raw, field):  # noqa: F811
+def test_a_lone_surrogate_is_a_422_problem_with_the_request_id(booking, raw, field):  # noqa: F811
     response = booking.post("/reservations", data=raw, content_type="application/json", headers=NEIGHBOUR)
-    body = is_problem(response, 400, field)
+    body = is_problem(response, 422, field)
     assert "surrogate" in body["errors"][field][0]
 
 
