@@ -9,7 +9,7 @@ import time
 import uuid
 from datetime import datetime
 
-from flask import Flask, current_app, g, request
+from flask import Flask, Response, current_app, g, request
 from flask_smorest import Api
 from flask_smorest.arguments import ArgumentsMixin
 from marshmallow import INCLUDE, RAISE, Schema, fields
@@ -217,7 +217,17 @@ def guard_request(api_prefix: str = "/") -> None:
     g.json_body = body
 
 
+def _options_of_the_path() -> Response:
+    """OPTIONS lists the methods of the rule the path matched, e.g. POST for /groups/proposals, and
+    not also GET because /groups/<group_id> would take the same path for a GET (Werkzeug's union)."""
+    response = current_app.response_class()
+    rule = request.url_rule
+    response.allow.update(rule.methods if rule is not None and rule.methods else ())
+    return response
+
+
 def install_request_context(app: Flask, component: str, api_prefix: str = "/") -> None:
+    app.make_default_options_response = _options_of_the_path
     @app.before_request
     def _start():
         incoming = request.headers.get(REQUEST_ID_HEADER, "")

@@ -85,7 +85,35 @@ def test_every_operation_as_every_role(system, fuzz_headers, mode):
             run()
         except Unsatisfiable:
             continue  # no invalid input exists for it (e.g. only free-text path parameters)
-        except Exception as exc:  # noqa: BLE001 - collect every operation's failure, then report
+        except (Exception, BaseExceptionGroup) as exc:  # noqa: BLE001 - collect every operation's failure
             failures.append(f"{operation.method.upper()} {operation.path}: {str(exc)[:1500]}")
     assert tried >= 20, "the merged spec lost operations"
     assert not failures, "\n\n".join(failures)
+
+
+COVERAGE_CASES_PER_OPERATION = 25
+
+
+def test_the_coverage_phase_of_every_operation_as_every_role(system, fuzz_headers):
+    """schemathesis' coverage cases (a missing parameter, a wrong type, a method the path does not
+    support, ...): the checks that only such cases exercise, unsupported_method among them."""
+    schema = schemathesis.openapi.from_url(system.url("/api/openapi.json"), config=CONFIG)
+    failures, tried = [], 0
+    for result in schema.get_all_operations():
+        operation = result.ok()
+        if (operation.method.upper(), operation.path) in SKIPPED:
+            continue
+        cases = schema.iter_coverage_cases(
+            operation, generation_modes=[GenerationMode.POSITIVE, GenerationMode.NEGATIVE],
+            generation_config=schema.config.generation_for(operation=operation))
+        for number, case in enumerate(cases):
+            if number == COVERAGE_CASES_PER_OPERATION:
+                break
+            tried += 1
+            for role, headers in fuzz_headers.items():
+                try:
+                    case.call_and_validate(base_url=system.base_url, headers=headers, checks=CHECKS_ALL)
+                except (Exception, BaseExceptionGroup) as exc:  # noqa: BLE001 - collect every failure
+                    failures.append(f"{role} {operation.method.upper()} {operation.path}: {str(exc)[:1500]}")
+    assert tried >= 200, tried
+    assert not failures, f"{len(failures)} failures\n\n" + "\n\n".join(failures[:30])
