@@ -155,11 +155,6 @@ def parse_json_body(data: bytes, max_depth: int = MAX_JSON_DEPTH):
     return value
 
 
-def json_body():
-    """The body read by the request guard, or None when the request has none."""
-    return g.get("json_body")
-
-
 def _operation_takes_body() -> bool | None:
     """Whether the view of this request declares a body (flask-smorest `arguments`); None if unknown."""
     view = current_app.view_functions.get(request.endpoint or "")
@@ -192,7 +187,6 @@ def guard_request(api_prefix: str = "/") -> None:
     (Werkzeug enforces the same limit on a body sent without a length).
     """
     _refuse_unstorable_request_text()
-    g.json_body = None
     if request.method in SAFE_BODY_METHODS or not request.path.startswith(api_prefix):
         return
     limit = settings().max_body_bytes
@@ -214,7 +208,6 @@ def guard_request(api_prefix: str = "/") -> None:
                   else {"body": ["This operation takes no body."]})
         raise Problem(422, "Invalid input", "This operation takes no body: send none, or {}.",
                       slug="invalid-input", errors=errors)
-    g.json_body = body
 
 
 def _options_of_the_path() -> Response:
@@ -228,6 +221,7 @@ def _options_of_the_path() -> Response:
 
 def install_request_context(app: Flask, component: str, api_prefix: str = "/") -> None:
     app.make_default_options_response = _options_of_the_path
+
     @app.before_request
     def _start():
         incoming = request.headers.get(REQUEST_ID_HEADER, "")
