@@ -10,7 +10,7 @@ from redis.exceptions import RedisError
 
 from shared import keys
 from shared.bus.amqp import broker_reachable
-from shared.config import Settings
+from shared.config import SERVICES, Settings
 from shared.db import Database
 from shared.identity import run_access_check
 from shared.logs import configure_logging
@@ -27,7 +27,7 @@ SECURITY_HEADERS = {
                                "frame-ancestors 'none'; form-action 'self'; base-uri 'self'",
     "Permissions-Policy": "camera=(), microphone=(), geolocation=()",
 }
-PROXY_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"]
+PROXY_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
 
 
 class GatewayApi(Api):
@@ -75,7 +75,7 @@ def create_app(config: dict | None = None) -> Flask:
     cfg = with_keys(cfg)
     app = Flask("gateway")
     app.config.update(API_TITLE="Veilleuse gateway", API_VERSION="1.0.0", OPENAPI_VERSION="3.0.3",
-                      OPENAPI_URL_PREFIX=None, MAX_CONTENT_LENGTH=1024 * 1024, SECRET_KEY=cfg.web_secret_key,
+                      OPENAPI_URL_PREFIX=None, MAX_CONTENT_LENGTH=cfg.max_body_bytes, SECRET_KEY=cfg.web_secret_key,
                       RATELIMIT_HEADERS_ENABLED=True, RATELIMIT_STORAGE_URI=cfg.ratelimit_storage_uri,
                       RATELIMIT_KEY_PREFIX=cfg.ratelimit_key_prefix)
     app.config.update(config)
@@ -91,7 +91,7 @@ def create_app(config: dict | None = None) -> Flask:
     # Who may call a view of the gateway's own API before what it sends is read; the services check the
     # requests forwarded to them in the same order.
     app.before_request(run_access_check)
-    install_input_checks(app, skip_endpoints=("forward",))
+    install_input_checks(app, skip_endpoints=("forward",), api_prefix="/api/")
 
     @app.after_request
     def _security_headers(response):
@@ -99,8 +99,14 @@ def create_app(config: dict | None = None) -> Flask:
             response.headers.setdefault(name, value)
         return response
 
-    @app.route("/api/<service_name>/", defaults={"path": ""}, methods=PROXY_METHODS)
-    @app.route("/api/<service_name>/<path:path>", methods=PROXY_METHODS)
+    # Only the services' names: /api/accounts and the like stay the gateway's own (405, not a proxy 404).
+    # OPTIONS goes to the service too, which alone knows the methods of its paths.
+    services = f"any({', '.join(SERVICES)})"
+
+    @app.route(f"/api/<{services}:service_name>/", defaults={"path": ""}, methods=PROXY_METHODS,
+               provide_automatic_options=False)
+    @app.route(f"/api/<{services}:service_name>/<path:path>", methods=PROXY_METHODS,
+               provide_automatic_options=False)
     def forward(service_name, path):
         return proxy.forward(service_name, path)
 

@@ -19,7 +19,8 @@ from gateway.schemas import (
     TokenRequestSchema,
     TokenSchema,
 )
-from shared.web import database, no_store, settings
+from shared.problems import Problem
+from shared.web import database, no_store, parse_json_body, settings
 
 SECURED = [{"bearer": []}]
 identity_blp = Blueprint("identity", __name__, url_prefix="/api", description="Sign in, accounts, organisations")
@@ -191,6 +192,9 @@ class SiteItem(MethodView):
 
 def login_rate_key() -> str:
     """Per-account key for the sign-in limit: the e-mail asked for, whatever the address."""
-    body = request.get_json(silent=True) or {}
+    try:  # the limiter asks before the request guard has read the body: read it as safely
+        body = parse_json_body(request.get_data(cache=True)) if request.is_json else None
+    except Problem:
+        body = None
     email = body.get("email") if isinstance(body, dict) else None
     return f"account:{service.normalise_email(email)}" if isinstance(email, str) else "account:?"

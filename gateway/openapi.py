@@ -56,13 +56,30 @@ def _problem_media_type(responses: dict, all_errors: bool = False) -> None:
                 content["application/problem+json"] = content.pop("application/json")
 
 
+PROBLEM_RESPONSE = {"$ref": "#/components/responses/DEFAULT_ERROR"}
+
+
+def _problems_of(path: str, operation: dict) -> list[str]:
+    """The error statuses an operation can answer, whatever it does: each one a problem."""
+    codes = ["400", "422"]  # a query, path or body the platform cannot read, or refuses
+    if "requestBody" in operation or operation.get("security"):
+        codes += ["413", "415"]  # a body over MAX_BODY_BYTES, or not JSON
+    if operation.get("security"):
+        codes += ["401", "403"]
+    if "{" in path:
+        codes.append("404")
+    return codes
+
+
 def _problemize(spec: dict) -> None:
     # The shared component responses (DEFAULT_ERROR, UNPROCESSABLE_ENTITY, ...) are all errors.
     _problem_media_type(spec.get("components", {}).get("responses", {}), all_errors=True)
-    for operations in spec.get("paths", {}).values():
+    for path, operations in spec.get("paths", {}).items():
         for operation in operations.values():
             if isinstance(operation, dict) and "responses" in operation:
-                operation["responses"].setdefault("default", {"$ref": "#/components/responses/DEFAULT_ERROR"})
+                for code in _problems_of(path, operation):
+                    operation["responses"].setdefault(code, PROBLEM_RESPONSE)
+                operation["responses"].setdefault("default", PROBLEM_RESPONSE)
                 _problem_media_type(operation["responses"])
 
 

@@ -23,7 +23,7 @@ log = logging.getLogger("veilleuse.gateway")
 FORWARDED_REQUEST_HEADERS = ("Content-Type", "Accept", "Accept-Language", "If-None-Match",
                              "If-Match", "Idempotency-Key")
 PASSED_RESPONSE_HEADERS = ("Content-Type", "Content-Disposition", "Location", "Cache-Control", "ETag",
-                           "Retry-After", "Link", "Last-Modified")
+                           "Retry-After", "Link", "Last-Modified", "Allow")
 PATH_SAFE = "/:@!$&'()*+,;=-._~"
 _local = threading.local()
 

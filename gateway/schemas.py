@@ -1,9 +1,19 @@
 """Request and response schemas of the gateway's own API."""
-from marshmallow import Schema, fields, validate
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
+from shared.fields import Integer
 from shared.identity import ORGANISATION_KINDS, ROLES
 
 LANGUAGES = ("fr", "en")
+
+
+class ChangesSchema(Schema):
+    """A PATCH body: at least one field to change (an empty body is a mistake, not a no-op)."""
+
+    @validates_schema
+    def _not_empty(self, data, **_kwargs):
+        if not data:
+            raise ValidationError("Give at least one field to change.", "_schema")
 
 
 class TokenRequestSchema(Schema):
@@ -14,7 +24,7 @@ class TokenRequestSchema(Schema):
 class TokenSchema(Schema):
     access_token = fields.String()
     token_type = fields.String()
-    expires_in = fields.Integer(metadata={"description": "seconds"})
+    expires_in = Integer(metadata={"description": "seconds"})
 
 
 class OrganisationSchema(Schema):
@@ -41,14 +51,14 @@ class AccountSchema(Schema):
     created_at = fields.DateTime()
 
 
-class OwnAccountUpdateSchema(Schema):
+class OwnAccountUpdateSchema(ChangesSchema):
     display_name = fields.String(validate=validate.Length(1, 100))
     language = fields.String(validate=validate.OneOf(LANGUAGES))
     password = fields.String(load_only=True, validate=validate.Length(1, 256))
     current_password = fields.String(load_only=True, validate=validate.Length(1, 256))
 
 
-class AccountAdminUpdateSchema(Schema):
+class AccountAdminUpdateSchema(ChangesSchema):
     roles = fields.List(fields.String(validate=validate.OneOf(ROLES)), validate=validate.Length(max=3))
     organisation_id = fields.String(allow_none=True, validate=validate.Length(1, 36))
 
@@ -93,10 +103,10 @@ class SiteSchema(Schema):
     description = fields.String(load_default="", validate=validate.Length(max=2000))
     timezone = fields.String(load_default="Europe/Paris", validate=validate.Length(1, 64))
     opening_hours = opening_hours_field(load_default=dict)
-    version = fields.Integer(dump_only=True)
+    version = Integer(dump_only=True)
 
 
-class SiteUpdateSchema(SiteSchema):
+class SiteUpdateSchema(SiteSchema, ChangesSchema):
     class Meta:
         exclude = ("slug",)
 

@@ -56,6 +56,7 @@ class Settings:
     upstream_read_timeout: float = 5.0
     prefetch: int = 32
     bus_retention_days: int = 14
+    max_body_bytes: int = 64 * 1024
     log_level: str = "INFO"
     extra: dict = field(default_factory=dict)
 
@@ -76,6 +77,7 @@ class Settings:
             upstream_read_timeout=float(env.get("UPSTREAM_READ_TIMEOUT", cls.upstream_read_timeout)),
             prefetch=int(env.get("AMQP_PREFETCH", cls.prefetch)),
             bus_retention_days=int(env.get("BUS_RETENTION_DAYS", cls.bus_retention_days)),
+            max_body_bytes=int(env.get("MAX_BODY_BYTES", cls.max_body_bytes)),
             log_level=env.get("LOG_LEVEL", cls.log_level),
         )
         values.update(overrides)
@@ -88,7 +90,7 @@ ENV_VARIABLES = (
     "AMQP_URL", "EVENTS_EXCHANGE", "VEILLEUSE_ENV", "TOKEN_TTL_SECONDS",
     *KEY_VARIABLES, *(f"{name}_FILE" for name in KEY_VARIABLES),
     "RATELIMIT_STORAGE_URI", "RATELIMIT_KEY_PREFIX",
-    "UPSTREAM_CONNECT_TIMEOUT", "UPSTREAM_READ_TIMEOUT", "AMQP_PREFETCH", "LOG_LEVEL", "VAR_DIR",
+    "UPSTREAM_CONNECT_TIMEOUT", "UPSTREAM_READ_TIMEOUT", "AMQP_PREFETCH", "MAX_BODY_BYTES", "LOG_LEVEL", "VAR_DIR",
     "DEMO_PASSWORD", "LOGIN_RATE_LIMIT_ADDRESS", "LOGIN_RATE_LIMIT_ACCOUNT",
     "WEB_SECURE_COOKIES", "WEB_WORKERS", "WEB_THREADS", "HOUSING_HOUSEKEEPING_SECONDS",
     "BUS_RETENTION_DAYS",

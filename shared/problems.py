@@ -46,7 +46,11 @@ def problem_body(status: int, title: str, detail: str | None = None, slug: str |
 
 
 def problem_response(body: dict, headers: dict | None = None) -> Response:
-    response = Response(json.dumps(body, ensure_ascii=False), status=body["status"], mimetype=MEDIA_TYPE)
+    try:
+        content = json.dumps(body, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate echoed from the input: escaped, still valid JSON
+        content = json.dumps(body).encode("ascii")
+    response = Response(content, status=body["status"], mimetype=MEDIA_TYPE)
     for key, value in (headers or {}).items():
         response.headers[key] = value
     return response

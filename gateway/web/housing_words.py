@@ -76,6 +76,7 @@ def reason_text(reason: dict, areas: dict) -> tuple[str, str | None]:
                                                 date=format_date(_date(r["available_until"]), "long")),
         "accessibility_missing": lambda r: lazy_gettext("Lacks %(needs)s.", needs=", ".join(
             word(ACCESSIBILITY, n) for n in r["needs"])),
+        "outside_criteria": lambda r: lazy_gettext("It no longer fits what the request looks for."),
         "close_arrival": lambda r: (ngettext("You arrive %(num)s day apart.", "You arrive %(num)s days apart.",
                                              r["days"]) if r["days"] else lazy_gettext("You arrive on the same day.")),
         "shared_area": lambda r: lazy_gettext("You both wish to live in %(areas)s.", areas=", ".join(

@@ -11,6 +11,7 @@ from services.booking.schemas import (
     ClosureCreateSchema,
     ClosureQuerySchema,
     ClosureSchema,
+    ConfirmSchema,
     ContributionSchema,
     DeclineSchema,
     FeedQuerySchema,
@@ -33,7 +34,7 @@ from services.booking.schemas import (
 from shared.events import utcnow
 from shared.identity import current_identity, person_required, roles_required, signed_in
 from shared.problems import not_found
-from shared.web import database, no_store
+from shared.web import database, no_store, now
 
 rooms = Blueprint("rooms", __name__, url_prefix="/rooms", description="Rooms of a site")
 STAFF = ("veilleur", "admin")
@@ -115,7 +116,7 @@ class Reservations(MethodView):
         """Request a reservation (a person signed in); confirmed at once or waiting for a veilleur, per the room."""
         identity = current_identity()
         with database().transaction() as session:
-            return service.request_reservation(session, identity, payload.pop("room"), **payload)
+            return service.request_reservation(session, identity, payload.pop("room"), **payload, now=now())
 
 
 @reservations.route("/<reservation_id>")
@@ -132,13 +133,14 @@ class ReservationItem(MethodView):
 @reservations.route("/<reservation_id>/confirm")
 class ReservationConfirm(MethodView):
     @roles_required(*STAFF)
+    @reservations.arguments(ConfirmSchema, required=False)
     @reservations.response(200, ReservationSchema)
     @reservations.doc(security=[{"identity": []}])
-    def post(self, reservation_id):
-        """Confirm a requested reservation (veilleur, admin)."""
+    def post(self, payload, reservation_id):
+        """Confirm a requested reservation, with an optional reason the requester sees (veilleur, admin)."""
         identity = current_identity()
         with database().transaction() as session:
-            return service.confirm_reservation(session, reservation_id, identity)
+            return service.confirm_reservation(session, reservation_id, identity, payload.get("reason"))
 
 
 @reservations.route("/<reservation_id>/decline")
@@ -222,7 +224,7 @@ class SeriesCollection(MethodView):
         identity = current_identity()
         recurrence = payload.pop("recurrence")
         with database().transaction() as session:
-            return service.request_series(session, identity, payload.pop("room"), **payload, **recurrence)
+            return service.request_series(session, identity, payload.pop("room"), **payload, **recurrence, now=now())
 
 
 @series.route("/<series_id>")
@@ -334,7 +336,7 @@ class RoomFeed(MethodView):
         """Public reservations of a room, as an iCalendar feed (anyone)."""
         with database().transaction() as session:
             room = service.get_room(session, room_id)
-            body = service.room_feed(session, room)
+            body = service.room_feed(session, room, now())
         return ics_response(body, f"room-{room.id}")
 
 
@@ -347,7 +349,7 @@ class SiteFeed(MethodView):
             found = service.find_site(session, site)
             if found is None:
                 raise not_found("Site")
-            body = service.site_feed(session, found)
+            body = service.site_feed(session, found, now())
         return ics_response(body, found.slug)
 
 
@@ -358,7 +360,7 @@ class OrganisationFeed(MethodView):
     def get(self, query, organisation_id):
         """An organisation's own reservations; the address holds its secret token."""
         with database().transaction() as session:
-            body = service.organisation_feed(session, organisation_id, query.get("token"))
+            body = service.organisation_feed(session, organisation_id, query.get("token"), now())
         return ics_response(body, f"organisation-{organisation_id}")
 
 

@@ -82,6 +82,7 @@ class Reservation(Base):
     rate_kind: Mapped[str] = mapped_column(String(20))
     status: Mapped[str] = mapped_column(String(12))  # requested | confirmed | declined | cancelled
     decline_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+    confirm_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
     currency: Mapped[str] = mapped_column(String(3), default="EUR")
     list_price_cents: Mapped[int] = mapped_column(Integer, default=0)
     price_cents: Mapped[int] = mapped_column(Integer, default=0)

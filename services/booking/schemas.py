@@ -2,6 +2,7 @@
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from services.booking.service import MAX_BUFFER_MINUTES, MAX_DURATION_MINUTES
+from shared.fields import Cents, Integer
 from shared.identity import ORGANISATION_KINDS
 
 RATE_KINDS = (*ORGANISATION_KINDS, "individual")
@@ -9,12 +10,12 @@ MAX_CENTS = 10_000_000
 
 
 class RateSchema(Schema):
-    hour = fields.Integer(required=True, validate=validate.Range(0, MAX_CENTS),
-                          metadata={"description": "cents per hour"})
-    half_day = fields.Integer(required=True, validate=validate.Range(0, MAX_CENTS),
-                              metadata={"description": "cents per half-day (up to 4 hours)"})
-    day = fields.Integer(required=True, validate=validate.Range(0, MAX_CENTS),
-                         metadata={"description": "cents per day"})
+    hour = Integer(required=True, validate=validate.Range(0, MAX_CENTS),
+                   metadata={"description": "cents per hour"})
+    half_day = Integer(required=True, validate=validate.Range(0, MAX_CENTS),
+                       metadata={"description": "cents per half-day (up to 4 hours)"})
+    day = Integer(required=True, validate=validate.Range(0, MAX_CENTS),
+                  metadata={"description": "cents per day"})
     money_box = fields.Boolean(load_default=False,
                                metadata={"description": "free, with a gift to the money box welcome"})
 
@@ -34,19 +35,19 @@ class RoomPolicySchema(Schema):
         fields.String(validate=validate.OneOf(RATE_KINDS)), validate=validate.Length(max=len(RATE_KINDS)),
         metadata={"description": "rate kinds whose requests wait for a veilleur's approval; the others "
                                  "are confirmed at once (default: every organisation kind)"})
-    min_duration_minutes = fields.Integer(validate=validate.Range(5, 24 * 60))
-    max_duration_minutes = fields.Integer(validate=validate.Range(5, MAX_DURATION_MINUTES))
-    horizon_days = fields.Integer(validate=validate.Range(1, 730),
-                                  metadata={"description": "how many days ahead one may book"})
-    buffer_minutes = fields.Integer(validate=validate.Range(0, MAX_BUFFER_MINUTES),
-                                    metadata={"description": "free time kept after each booking"})
+    min_duration_minutes = Integer(validate=validate.Range(5, 24 * 60))
+    max_duration_minutes = Integer(validate=validate.Range(5, MAX_DURATION_MINUTES))
+    horizon_days = Integer(validate=validate.Range(1, 730),
+                           metadata={"description": "how many days ahead one may book"})
+    buffer_minutes = Integer(validate=validate.Range(0, MAX_BUFFER_MINUTES),
+                             metadata={"description": "free time kept after each booking"})
 
 
 class RoomCreateSchema(RoomPolicySchema):
     site = fields.String(required=True, validate=validate.Length(1, 80),
                          metadata={"description": "site id or slug"})
     name = fields.String(required=True, validate=validate.Length(1, 120))
-    capacity = fields.Integer(required=True, validate=validate.Range(1, 1000))
+    capacity = Integer(required=True, validate=validate.Range(1, 1000))
     equipment = fields.List(fields.String(validate=validate.Length(1, 80)),
                             load_default=list, validate=validate.Length(max=50))
     accessibility = fields.String(load_default="", validate=validate.Length(max=2000))
@@ -56,7 +57,7 @@ class RoomCreateSchema(RoomPolicySchema):
 
 class RoomUpdateSchema(RoomPolicySchema):
     name = fields.String(validate=validate.Length(1, 120))
-    capacity = fields.Integer(validate=validate.Range(1, 1000))
+    capacity = Integer(validate=validate.Range(1, 1000))
     equipment = fields.List(fields.String(validate=validate.Length(1, 80)), validate=validate.Length(max=50))
     accessibility = fields.String(validate=validate.Length(max=2000))
     rates = fields.Nested(RatesSchema)
@@ -71,7 +72,7 @@ class RoomSchema(RoomPolicySchema):
     id = fields.String()
     site_id = fields.String()
     name = fields.String()
-    capacity = fields.Integer()
+    capacity = Integer()
     equipment = fields.List(fields.String())
     accessibility = fields.String()
     currency = fields.String()
@@ -100,7 +101,7 @@ class ReservationCreateSchema(Schema):
     room = fields.String(required=True, validate=validate.Length(1, 36), metadata={"description": "room id"})
     starts_at = moment(required=True)
     ends_at = moment(required=True)
-    attendees = fields.Integer(required=True, validate=validate.Range(1, 1000))
+    attendees = Integer(required=True, validate=validate.Range(1, 1000))
     title = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=200),
                           metadata={"description": "shown in the public calendars when public"})
     public = fields.Boolean(load_default=False, metadata={"description": "shown in the public calendars"})
@@ -111,7 +112,7 @@ class RecurrenceSchema(Schema):
                               metadata={"description": "weekly, biweekly (every second week) or "
                                                        "monthly_by_weekday (e.g. the 2nd Tuesday)"})
     until = fields.Date(metadata={"description": "last local date (included)"})
-    count = fields.Integer(validate=validate.Range(1, 104))
+    count = Integer(validate=validate.Range(1, 104))
 
     @validates_schema
     def _until_or_count(self, data, **_kwargs):
@@ -125,9 +126,9 @@ class SeriesCreateSchema(ReservationCreateSchema):
 
 class PriceLineSchema(Schema):
     unit = fields.String(metadata={"description": "day, half_day or hour"})
-    quantity = fields.Integer()
-    unit_cents = fields.Integer()
-    cents = fields.Integer()
+    quantity = Integer()
+    unit_cents = Integer()
+    cents = Integer()
 
 
 class ReservationPublicSchema(Schema):
@@ -138,7 +139,7 @@ class ReservationPublicSchema(Schema):
     site_id = fields.String()
     starts_at = fields.DateTime()
     ends_at = fields.DateTime()
-    attendees = fields.Integer()
+    attendees = Integer()
     title = fields.String(allow_none=True)
     public = fields.Boolean()
     status = fields.String()
@@ -150,14 +151,16 @@ class ReservationSchema(ReservationPublicSchema):
     requester_id = fields.String(allow_none=True)
     organisation_id = fields.String(allow_none=True)
     rate_kind = fields.String()
-    decline_reason = fields.String(allow_none=True)
+    decline_reason = fields.String(allow_none=True, metadata={"description": "why a veilleur declined it"})
+    confirm_reason = fields.String(allow_none=True, metadata={
+        "description": "what the veilleur who confirmed it said to the requester, if anything"})
     currency = fields.String()
-    list_price_cents = fields.Integer(metadata={"description": "price computed when booked"})
-    price_cents = fields.Integer(metadata={"description": "price due, after any waiver or reduction"})
+    list_price_cents = Integer(metadata={"description": "price computed when booked"})
+    price_cents = Integer(metadata={"description": "price due, after any waiver or reduction"})
     price_breakdown = fields.List(fields.Nested(PriceLineSchema))
     money_box = fields.Boolean(metadata={"description": "free, a gift to the money box is welcome"})
     price_reason = fields.String(allow_none=True)
-    contribution_cents = fields.Integer(metadata={"description": "pay-what-you-can gift recorded"})
+    contribution_cents = Integer(metadata={"description": "pay-what-you-can gift recorded"})
     created_at = fields.DateTime()
     updated_at = fields.DateTime()
     decided_at = fields.DateTime(allow_none=True)
@@ -174,17 +177,23 @@ class ReservationQuerySchema(Schema):
 
 
 class DeclineSchema(Schema):
-    reason = fields.String(required=True, validate=validate.Length(1, 1000))
+    reason = fields.String(required=True, validate=validate.Length(1, 1000),
+                           metadata={"description": "shown to the requester"})
+
+
+class ConfirmSchema(Schema):
+    reason = fields.String(load_default=None, allow_none=True, validate=validate.Length(1, 1000),
+                           metadata={"description": "optional word for the requester, e.g. where the key is"})
 
 
 class PriceAdjustmentSchema(Schema):
-    price_cents = fields.Integer(required=True, validate=validate.Range(0, MAX_CENTS),
-                                 metadata={"description": "0 waives the price"})
+    price_cents = Cents(0, MAX_CENTS, required=True,
+                        metadata={"description": "0 waives the price"})
     reason = fields.String(required=True, validate=validate.Length(1, 500))
 
 
 class ContributionSchema(Schema):
-    amount_cents = fields.Integer(required=True, validate=validate.Range(0, MAX_CENTS))
+    amount_cents = Cents(0, MAX_CENTS, required=True)
 
 
 class QuoteQuerySchema(Schema):
@@ -200,10 +209,10 @@ class QuoteSchema(Schema):
     site_id = fields.String()
     starts_at = fields.DateTime()
     ends_at = fields.DateTime()
-    minutes = fields.Integer()
+    minutes = Integer()
     rate_kind = fields.String()
     currency = fields.String()
-    total_cents = fields.Integer()
+    total_cents = Integer()
     lines = fields.List(fields.Nested(PriceLineSchema))
     money_box = fields.Boolean()
     needs_approval = fields.Boolean()
@@ -214,7 +223,7 @@ class SeriesSchema(Schema):
     room_id = fields.String()
     frequency = fields.String()
     until = fields.Date(allow_none=True)
-    count = fields.Integer(allow_none=True)
+    count = Integer(allow_none=True)
 
 
 class SkippedSchema(Schema):
@@ -277,7 +286,7 @@ class BusySchema(SpanSchema):
 class RoomAvailabilitySchema(Schema):
     room_id = fields.String()
     name = fields.String()
-    capacity = fields.Integer()
+    capacity = Integer()
     busy = fields.List(fields.Nested(BusySchema), metadata={"description": "held spans, buffer included"})
     free = fields.List(fields.Nested(SpanSchema), metadata={"description": "open and not held"})
 
@@ -295,8 +304,8 @@ class FirstFreeQuerySchema(Schema):
     room = fields.String(validate=validate.Length(1, 36))
     site = fields.String(validate=validate.Length(1, 80))
     starts_from = moment("search from here (default now)", data_key="from")
-    duration_minutes = fields.Integer(required=True, validate=validate.Range(5, 24 * 60))
-    attendees = fields.Integer(load_default=1, validate=validate.Range(1, 1000))
+    duration_minutes = Integer(text=True, required=True, validate=validate.Range(5, 24 * 60))
+    attendees = Integer(text=True, load_default=1, validate=validate.Range(1, 1000))
 
 
 class SlotSchema(Schema):

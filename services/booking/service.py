@@ -32,6 +32,7 @@ from services.booking.timespans import (
     subtract,
     utc,
     within_opening_hours,
+    zone,
 )
 from shared.bus import record_event
 from shared.events import utcnow
@@ -407,12 +408,14 @@ def _wrong_state(reservation: Reservation, action: str, allowed: tuple[str, ...]
                    status_now=reservation.status, allowed_states=list(allowed))
 
 
-def confirm_reservation(session: Session, reservation_id: str, identity: Identity) -> Reservation:
+def confirm_reservation(session: Session, reservation_id: str, identity: Identity,
+                        reason: str | None = None) -> Reservation:
+    """`reason`, if given, is for the requester (e.g. "the key is at the café"); events never carry it."""
     _require_staff(identity)
     reservation = _load_for_change(session, reservation_id)
     if reservation.status != "requested":
         raise _wrong_state(reservation, "confirmed", ("requested",))
-    reservation.status = "confirmed"
+    reservation.status, reservation.confirm_reason = "confirmed", reason
     reservation.decided_at = reservation.updated_at = utcnow()
     _publish(session, events.RESERVATION_CONFIRMED, reservation)
     return reservation
@@ -491,6 +494,13 @@ def request_series(session: Session, identity: Identity, room_id: str, starts_at
     now = now or utcnow()
     room, site = bookable_room(session, room_id, lock=True)
     check_shape(room, starts_at, ends_at, attendees)
+    if until is not None:
+        today, first_day = now.astimezone(zone(site)).date(), starts_at.astimezone(zone(site)).date()
+        if until < max(today, first_day):
+            ended = "is in the past" if until < today else "is before the first occurrence"
+            raise Problem(422, "Invalid input", f"recurrence.until: {until.isoformat()} {ended}.",
+                          slug="invalid-input", errors={"recurrence": {"until": [
+                              f"{ended}: give the last date of the series, from {max(today, first_day)} on"]}})
     series = ReservationSeries(id=str(uuid.uuid4()), room_id=room.id, frequency=frequency, until=until,
                                count=count, requester_id=identity.subject,
                                organisation_id=identity.organisation_id, created_at=now)
@@ -730,7 +740,8 @@ def feed_reservations(session: Session, *, room_id: str | None = None, site_id: 
 def erase_account(session: Session, account_id: str) -> int:
     """The person's reservations keep their time slot and lose every personal field."""
     result = session.execute(update(Reservation).where(Reservation.requester_id == account_id).values(
-        requester_id=None, title=None, decline_reason=None, price_reason=None, erased_at=utcnow()))
+        requester_id=None, title=None, decline_reason=None, confirm_reason=None, price_reason=None,
+        erased_at=utcnow()))
     session.execute(update(ReservationSeries).where(ReservationSeries.requester_id == account_id)
                     .values(requester_id=None))
     return result.rowcount
@@ -742,15 +753,16 @@ def _feed(session: Session, name: str, reservations: list[Reservation]) -> bytes
     return feed(name, reservations, rooms, sites)
 
 
-def room_feed(session: Session, room: Room) -> bytes:
+def room_feed(session: Session, room: Room, now: datetime | None = None) -> bytes:
     site = session.get(Site, room.site_id)
-    return _feed(session, f"{room.name} — {site.name}", feed_reservations(session, room_id=room.id))
+    return _feed(session, f"{room.name} — {site.name}", feed_reservations(session, room_id=room.id, now=now))
 
 
-def site_feed(session: Session, site: Site) -> bytes:
-    return _feed(session, site.name, feed_reservations(session, site_id=site.id))
+def site_feed(session: Session, site: Site, now: datetime | None = None) -> bytes:
+    return _feed(session, site.name, feed_reservations(session, site_id=site.id, now=now))
 
 
-def organisation_feed(session: Session, organisation_id: str, token: str | None) -> bytes:
+def organisation_feed(session: Session, organisation_id: str, token: str | None,
+                      now: datetime | None = None) -> bytes:
     organisation_for_token(session, organisation_id, token)
-    return _feed(session, "Nos réservations", feed_reservations(session, organisation_id=organisation_id))
+    return _feed(session, "Nos réservations", feed_reservations(session, organisation_id=organisation_id, now=now))

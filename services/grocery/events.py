@@ -29,9 +29,10 @@ class BasketUnclaimedData(Schema):
     distribution_id = fields.String(required=True, validate=validate.Length(1, 64))
     site_id = fields.String(required=True, validate=validate.Length(1, 36))
     distribution_date = fields.Date(required=True)
-    producer_name = fields.String(load_default="", validate=validate.Length(max=200))
+    producer_id = fields.String(load_default=None, validate=validate.Length(1, 64))
     basket_kind = fields.String(load_default="basket", validate=validate.Length(1, 60))
-    description = fields.String(load_default="", validate=validate.Length(max=2000))
+    # A code, never text a person typed: an unknown one (a newer relay) is taken as a mixed basket.
+    category = fields.String(load_default="mixed", validate=validate.Length(1, 40))
     quantity = fields.Integer(load_default=1, strict=True, validate=validate.Range(1, 1000))
 
 

@@ -3,16 +3,10 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 
 from services.grocery.models import UNIT_SCALE
 from services.grocery.service import PAYMENT_METHODS, from_base
+from shared.fields import Cents, Integer
 
 MAX_CENTS = 10_000_000
-CENTS_MESSAGE = "give a whole number of cents, e.g. 250 for 2.50 €"
 SITE_REF = {"validate": validate.Length(1, 80), "metadata": {"description": "site id or slug"}}
-
-
-def Cents(minimum: int = 0, maximum: int = MAX_CENTS, **kwargs) -> fields.Integer:
-    """Money as an integer number of cents: 2.5 or "2,50" are refused with a message saying so."""
-    return fields.Integer(strict=True, validate=validate.Range(minimum, maximum),
-                          error_messages={"invalid": CENTS_MESSAGE}, **kwargs)
 
 
 def quantity_range(minimum_exclusive: bool = True):
@@ -46,12 +40,12 @@ class RulesSchema(Schema):
     threshold_cents_per_day = Cents(1, 100_000, required=True, metadata={
         "description": "eligible when (resources - fixed charges) / household size / 30 is strictly "
                        "under this, in cents per person per day"})
-    access_months = fields.Integer(required=True, strict=True, validate=validate.Range(1, 24))
+    access_months = Integer(required=True, validate=validate.Range(1, 24))
     monthly_caps_cents = fields.List(Cents(0, 1_000_000), required=True, validate=validate.Length(1, 12),
                                      metadata={"description": "monthly cap for a household of 1, 2, ... "
                                                               "people; the last covers bigger households"})
     tier_percentages = fields.Dict(keys=fields.String(validate=validate.Regexp(r"^[A-Za-z0-9_-]{1,20}$")),
-                                   values=fields.Integer(strict=True, validate=validate.Range(0, 100)),
+                                   values=Integer(validate=validate.Range(0, 100)),
                                    required=True, validate=validate.Length(1, 10),
                                    metadata={"description": "tier -> percentage of the retail price paid"})
     currency = fields.String(load_default="EUR", validate=validate.OneOf(["EUR"]))
@@ -71,14 +65,14 @@ class HouseholdCreateSchema(Schema):
     site = fields.String(required=True, **SITE_REF)
     referrer_organisation = fields.String(required=True, validate=validate.Length(1, 200), metadata={
         "description": "the social service that refers the household, e.g. CCAS de Lille"})
-    household_size = fields.Integer(required=True, strict=True, validate=validate.Range(1, 20))
+    household_size = Integer(required=True, validate=validate.Range(1, 20))
     monthly_resources_cents = Cents(0, MAX_CENTS, required=True)
     fixed_charges_cents = Cents(0, MAX_CENTS, required=True)
 
 
 class HouseholdRenewSchema(Schema):
     referrer_organisation = fields.String(validate=validate.Length(1, 200))
-    household_size = fields.Integer(strict=True, validate=validate.Range(1, 20))
+    household_size = Integer(validate=validate.Range(1, 20))
     monthly_resources_cents = Cents(0, MAX_CENTS)
     fixed_charges_cents = Cents(0, MAX_CENTS)
 
@@ -86,9 +80,9 @@ class HouseholdRenewSchema(Schema):
 class DecisionSchema(Schema):
     action = fields.String()
     outcome = fields.String()
-    reste_a_vivre_cents_per_day = fields.Integer()
-    threshold_cents_per_day = fields.Integer()
-    monthly_cap_cents = fields.Integer()
+    reste_a_vivre_cents_per_day = Integer()
+    threshold_cents_per_day = Integer()
+    monthly_cap_cents = Integer()
     eligible_until = fields.Date(allow_none=True)
     decided_by = fields.String(allow_none=True)
     decided_at = fields.DateTime()
@@ -100,13 +94,13 @@ class HouseholdSchema(Schema):
     card_number = fields.String()
     referrer_account_id = fields.String(allow_none=True)
     referrer_organisation = fields.String()
-    household_size = fields.Integer()
-    monthly_resources_cents = fields.Integer()
-    fixed_charges_cents = fields.Integer()
-    reste_a_vivre_cents_per_day = fields.Integer()
+    household_size = Integer()
+    monthly_resources_cents = Integer()
+    fixed_charges_cents = Integer()
+    reste_a_vivre_cents_per_day = Integer()
     status = fields.String(metadata={"description": "eligible, ineligible or expired"})
     eligible_until = fields.Date(allow_none=True)
-    monthly_cap_cents = fields.Integer()
+    monthly_cap_cents = Integer()
     decided_by = fields.String(allow_none=True)
     decided_at = fields.DateTime()
     decisions = fields.List(fields.Nested(DecisionSchema))
@@ -120,7 +114,7 @@ class HouseholdQuerySchema(Schema):
 class CardSchema(Schema):
     card_number = fields.String()
     eligible_until = fields.Date(allow_none=True, metadata={"description": "null: not eligible today"})
-    budget_left_cents = fields.Integer(metadata={"description": "left to spend this month"})
+    budget_left_cents = Integer(metadata={"description": "left to spend this month"})
     currency = fields.String()
 
 
@@ -163,10 +157,10 @@ class ProductSchema(Schema):
     name = fields.String()
     category = fields.String()
     unit = fields.String()
-    retail_price_cents = fields.Integer()
+    retail_price_cents = Integer()
     tier = fields.String(allow_none=True)
     local = fields.Boolean()
-    deposit_cents = fields.Integer()
+    deposit_cents = Integer()
     monthly_limit = fields.Method("_monthly_limit", allow_none=True)
     low_stock_threshold = fields.Method("_threshold")
     created_at = fields.DateTime()
@@ -224,17 +218,17 @@ class LotQuerySchema(Schema):
 
 
 class NearExpiryQuerySchema(Schema):
-    days = fields.Integer(load_default=3, validate=validate.Range(0, 60))
+    days = Integer(text=True, load_default=3, validate=validate.Range(0, 60))
 
 
 class DailyCheckSchema(Schema):
-    days = fields.Integer(load_default=2, strict=True, validate=validate.Range(0, 60))
+    days = Integer(load_default=2, validate=validate.Range(0, 60))
 
 
 class DailyCheckResultSchema(Schema):
     site_id = fields.String()
-    expired_households = fields.Integer()
-    expiring_lots = fields.Integer()
+    expired_households = Integer()
+    expiring_lots = Integer()
 
 
 class MovementCreateSchema(Schema):
@@ -285,7 +279,7 @@ class SaleCreateSchema(Schema):
 
 class SaleLineLotSchema(Schema):
     lot_id = fields.String()
-    quantity = fields.Integer(metadata={"description": "in base units (pieces, grams, ml)"})
+    quantity = Integer(metadata={"description": "in base units (pieces, grams, ml)"})
     best_before_passed = fields.Boolean()
 
 
@@ -294,10 +288,10 @@ class SaleLineSchema(Schema):
     kind = fields.String(metadata={"description": "goods or deposit_return"})
     unit = fields.Function(lambda line: line.product.unit)
     quantity = fields.Function(lambda line: from_base(line.product.unit, line.quantity))
-    unit_price_cents = fields.Integer()
-    percentage = fields.Integer()
-    amount_cents = fields.Integer()
-    deposit_cents = fields.Integer()
+    unit_price_cents = Integer()
+    percentage = Integer()
+    amount_cents = Integer()
+    deposit_cents = Integer()
     lots = fields.List(fields.Nested(SaleLineLotSchema))
 
 
@@ -309,10 +303,10 @@ class SaleSchema(Schema):
     month = fields.String()
     payment_method = fields.String()
     currency = fields.String()
-    goods_cents = fields.Integer()
-    deposit_cents = fields.Integer()
-    deposit_returned_cents = fields.Integer()
-    amount_due_cents = fields.Integer()
+    goods_cents = Integer()
+    deposit_cents = Integer()
+    deposit_returned_cents = Integer()
+    amount_due_cents = Integer()
     sold_at = fields.DateTime()
     lines = fields.List(fields.Nested(SaleLineSchema))
     budget_left_cents = fields.Method("_budget_left", allow_none=True)
@@ -333,11 +327,11 @@ class StockSchema(Schema):
 
 
 class SalesFiguresSchema(Schema):
-    count = fields.Integer()
-    goods_cents = fields.Integer()
-    deposit_cents = fields.Integer()
-    deposit_returned_cents = fields.Integer()
-    amount_due_cents = fields.Integer()
+    count = Integer()
+    goods_cents = Integer()
+    deposit_cents = Integer()
+    deposit_returned_cents = Integer()
+    amount_due_cents = Integer()
 
 
 class MovedProductSchema(Schema):
@@ -346,8 +340,8 @@ class MovedProductSchema(Schema):
     product_name = fields.String()
     unit = fields.String()
     quantity = fields.Raw()
-    movements = fields.Integer()
-    retail_value_cents = fields.Integer()
+    movements = Integer()
+    retail_value_cents = Integer()
 
 
 class MonthlyReportSchema(Schema):
@@ -356,8 +350,8 @@ class MonthlyReportSchema(Schema):
     currency = fields.String()
     solidarity_sales = fields.Nested(SalesFiguresSchema)
     shop_sales = fields.Nested(SalesFiguresSchema)
-    households_served = fields.Integer()
-    payment_methods = fields.Dict(keys=fields.String(), values=fields.Integer(), metadata={
+    households_served = Integer()
+    payment_methods = fields.Dict(keys=fields.String(), values=Integer(), metadata={
         "description": "payment method -> amount due in cents"})
     donations = fields.List(fields.Nested(MovedProductSchema))
     write_offs = fields.List(fields.Nested(MovedProductSchema))

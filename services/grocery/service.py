@@ -739,6 +739,19 @@ def sale_event_data(sale: Sale) -> dict:
 
 # -- consumed events ---------------------------------------------------------------------------
 
+# The donated product's name, from the code of what an unclaimed AMAP basket holds.
+BASKET_NAMES = {
+    "vegetables": "Panier AMAP de légumes",
+    "fruit": "Panier AMAP de fruits",
+    "vegetables_and_fruit": "Panier AMAP de fruits et légumes",
+    "eggs": "Œufs de l'AMAP",
+    "dairy": "Produits laitiers de l'AMAP",
+    "bread": "Pain de l'AMAP",
+    "meat": "Viande de l'AMAP",
+    "mixed": "Panier AMAP",
+}
+
+
 def take_unclaimed_basket(session: Session, data: dict) -> Lot | None:
     """An AMAP basket nobody collected becomes a donated lot; the same basket twice adds nothing."""
     if session.scalars(select(Lot.id).where(Lot.basket_id == data["basket_id"])).first() is not None:
@@ -746,18 +759,18 @@ def take_unclaimed_basket(session: Session, data: dict) -> Lot | None:
     site = session.get(Site, data["site_id"])
     if site is None:
         return None
-    key = f"amap-basket:{data['basket_kind']}"[:120]
+    category = data["category"] if data["category"] in BASKET_NAMES else "mixed"
+    key = f"amap-basket:{category}"
     product = session.scalars(select(Product).where(Product.site_id == site.id,
                                                     Product.external_key == key)).first()
     if product is None:
         # A gift priced at zero until an admin sets a price and a tier.
-        product = create_product(session, site.id, f"Panier AMAP ({data['basket_kind']})"[:120], "amap",
-                                 "piece", 0, external_key=key)
+        product = create_product(session, site.id, BASKET_NAMES[category], "amap", "piece", 0, external_key=key)
     now = utcnow()
     expiry = data["distribution_date"] + timedelta(days=2)
     lot = Lot(id=str(uuid.uuid4()), product_id=product.id, site_id=site.id, quantity=0, expiry_date=expiry,
-              expiry_kind="dlc", storage_place="", source="donation", donor=data["producer_name"] or "AMAP",
-              note=data["description"], basket_id=data["basket_id"], received_at=now)
+              expiry_kind="dlc", storage_place="", source="donation", donor="AMAP",
+              note="", basket_id=data["basket_id"], received_at=now)
     lot.product = product
     session.add(lot)
     session.flush()

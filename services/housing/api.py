@@ -27,7 +27,7 @@ from services.housing.schemas import (
 from services.housing.service import Viewer
 from services.housing.vocabulary import ACCESSIBILITY, AREAS, HOURS
 from shared.identity import current_identity, person_required, roles_required, signed_in
-from shared.web import database
+from shared.web import database, now
 
 SECURED = [{"identity": []}]
 STAFF = ("veilleur", "admin")
@@ -62,7 +62,7 @@ class Requests(MethodView):
         """Post a housing request (any account); it expires after 60 days unless renewed."""
         who = viewer()
         with database().transaction() as session:
-            return service.request_view(service.create_request(session, who.subject, **payload), who)
+            return service.request_view(service.create_request(session, who.subject, now=now(), **payload), who)
 
 
 @requests_blp.route("/mine")
@@ -93,7 +93,7 @@ class RequestItem(MethodView):
         """Change one of my requests; matches follow at once."""
         who = viewer()
         with database().transaction() as session:
-            return service.request_view(service.update_request(session, who, request_id, changes), who)
+            return service.request_view(service.update_request(session, who, request_id, changes, now()), who)
 
     @requests_blp.response(204)
     @requests_blp.doc(security=SECURED)
@@ -112,7 +112,7 @@ class RequestRenew(MethodView):
         """Keep my request for another 60 days."""
         who = viewer()
         with database().transaction() as session:
-            return service.request_view(service.renew_request(session, who, request_id), who)
+            return service.request_view(service.renew_request(session, who, request_id, now()), who)
 
 
 @requests_blp.route("/<request_id>/matches")
@@ -160,7 +160,7 @@ class Offers(MethodView):
         """Offer a room or a flat (any account); a veilleur reviews it before it is published."""
         who = viewer()
         with database().transaction() as session:
-            return service.offer_view(session, service.create_offer(session, who.subject, **payload), who)
+            return service.offer_view(session, service.create_offer(session, who.subject, now=now(), **payload), who)
 
 
 @offers.route("/mine")
@@ -191,7 +191,7 @@ class OfferItem(MethodView):
         """Change my offer; a published offer goes back to review."""
         who = viewer()
         with database().transaction() as session:
-            return service.offer_view(session, service.update_offer(session, who, offer_id, changes), who)
+            return service.offer_view(session, service.update_offer(session, who, offer_id, changes, now()), who)
 
     @offers.response(204)
     @offers.doc(security=SECURED)

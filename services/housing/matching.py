@@ -2,6 +2,10 @@
 
 Pure functions, no database: the service loads the candidates (hard filters already in SQL) and
 ranks them here. Each reason is a code with parameters, plus an English text a person understands.
+
+A host never sees the newcomer's budget, nor anything computed from it: on the host's side
+(`for_host`) the score leaves the budget out and no reason speaks of it (an "under the budget by
+150 €" next to the rent would give the budget to the cent).
 """
 from __future__ import annotations
 
@@ -110,10 +114,11 @@ def home_of_offer(offer) -> Home:
 
 
 # -- hard filters ------------------------------------------------------------------------------
-def hard_filter_failures(seeker: Seeker, home: Home) -> list[dict]:
-    """Why this home cannot suit this seeker at all; empty when it can."""
+def hard_filter_failures(seeker: Seeker, home: Home, for_host: bool = False) -> list[dict]:
+    """Why this home cannot suit this seeker at all; empty when it can (for a host: never the budget)."""
     failures = []
-    if home.total_cents > seeker.max_budget_cents:
+    over_budget = home.total_cents > seeker.max_budget_cents
+    if over_budget and not for_host:
         failures.append(reason("over_budget", amount_cents=home.total_cents - seeker.max_budget_cents))
     if home.max_occupants < seeker.household_size:
         failures.append(reason("too_small", household_size=seeker.household_size,
@@ -128,6 +133,8 @@ def hard_filter_failures(seeker: Seeker, home: Home) -> list[dict]:
     missing = seeker.accessibility_needs - home.accessibility
     if missing:
         failures.append(reason("accessibility_missing", needs=sorted(missing)))
+    if over_budget and for_host and not failures:
+        failures.append(reason("outside_criteria"))
     return failures
 
 
@@ -142,8 +149,10 @@ def passes(seeker: Seeker, home: Home) -> bool:
 
 
 # -- score ------------------------------------------------------------------------------------
-def evaluate(seeker: Seeker, home: Home, reasons: list | None = None) -> int:
-    """Score 0-100 from the soft criteria; appends the reasons when a list is given."""
+def evaluate(seeker: Seeker, home: Home, reasons: list | None = None, for_host: bool = False) -> int:
+    """Score 0-100 from the soft criteria; appends the reasons when a list is given.
+
+    `for_host`: without the budget, neither in the points nor in the reasons."""
     points = 0.0
     common = seeker.languages & home.languages
     if common:
@@ -177,10 +186,10 @@ def evaluate(seeker: Seeker, home: Home, reasons: list | None = None) -> int:
             reasons.append(reason("covers_part_of_stay", months=covered, of_months=seeker.stay_months))
 
     saving = seeker.max_budget_cents - home.total_cents
-    if seeker.max_budget_cents > 0:
+    if seeker.max_budget_cents > 0 and not for_host:
         # Saving a quarter of the budget or more earns every budget point.
         points += WEIGHTS["budget"] * min(1.0, 4 * saving / seeker.max_budget_cents)
-    if reasons is not None:
+    if reasons is not None and not for_host:
         reasons.append(reason("under_budget", amount_cents=saving) if saving > 0 else reason("at_budget"))
 
     wait = (home.available_from - seeker.arrival_date).days
@@ -234,7 +243,8 @@ def evaluate(seeker: Seeker, home: Home, reasons: list | None = None) -> int:
         points += WEIGHTS["furnished"]
         if reasons is not None:
             reasons.append(reason("furnished"))
-    return max(0, min(100, round(100 * points / MAX_POINTS)))
+    most = MAX_POINTS - (WEIGHTS["budget"] if for_host else 0)
+    return max(0, min(100, round(100 * points / most)))
 
 
 def rank(seeker: Seeker, homes, limit: int = 50) -> list[Ranked]:
@@ -250,13 +260,14 @@ def rank(seeker: Seeker, homes, limit: int = 50) -> list[Ranked]:
 
 
 def rank_seekers(home: Home, seekers, limit: int = 50) -> list[Ranked]:
-    """The best `limit` seekers for a home, best first."""
-    scored = [(evaluate(seeker, home), seeker.id, seeker) for seeker in seekers if passes(seeker, home)]
+    """The best `limit` seekers for a home, best first: the host's view, so without the budget."""
+    scored = [(evaluate(seeker, home, for_host=True), seeker.id, seeker) for seeker in seekers
+              if passes(seeker, home)]
     best = heapq.nlargest(limit, scored, key=lambda item: item[:2])
     ranked = []
     for _score, _id, seeker in best:
         reasons: list = []
-        score = evaluate(seeker, home, reasons)
+        score = evaluate(seeker, home, reasons, for_host=True)
         ranked.append(Ranked(seeker.id, home.id, score, reasons))
     return ranked
 
@@ -301,6 +312,7 @@ TEXTS = {
     "not_free_on_arrival": lambda p: f"Free only {p['days']} days after arrival.",
     "ends_too_soon": lambda p: f"Available only until {p['available_until']}.",
     "accessibility_missing": lambda p: "Lacks " + ", ".join(ACCESSIBILITY.get(n, n) for n in p["needs"]) + ".",
+    "outside_criteria": lambda p: "It no longer fits what the request looks for.",
     # roommates
     "close_arrival": lambda p: (f"You arrive {p['days']} day(s) apart." if p["days"] else
                                 "You arrive on the same day."),

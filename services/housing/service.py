@@ -6,10 +6,12 @@ ids and non-personal fields only.
 """
 from __future__ import annotations
 
+import calendar
 import json
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import Text, cast, delete, func, or_, select, text
 from sqlalchemy.orm import Session
@@ -31,6 +33,7 @@ from shared.events import utcnow
 from shared.identity import Identity
 from shared.problems import Problem, conflict, get_or_not_found, invalid, not_found
 
+CITY_ZONE = ZoneInfo("Europe/Paris")  # housing is city-wide: its dates are the city's
 REQUEST_LIFETIME = timedelta(days=60)
 EXPIRED_RETENTION = timedelta(days=30)
 ANSWERS = ("interested", "declined", "withdrawn")
@@ -93,6 +96,43 @@ def _check_contact(row) -> None:
         raise invalid("contact_email", "give contact_email or contact_phone (or both)")
 
 
+# -- dates ---------------------------------------------------------------------------------------
+def city_today(now: datetime) -> date:
+    return now.astimezone(CITY_ZONE).date()
+
+
+def stay_end(arrival: date, months: int) -> date:
+    """The day a stay of `months` from `arrival` ends (the 31st plus a month is the end of the next month)."""
+    month_index = arrival.month - 1 + months
+    year, month = arrival.year + month_index // 12, month_index % 12 + 1
+    return date(year, month, min(arrival.day, calendar.monthrange(year, month)[1]))
+
+
+def _within_reach(value: date, today: date, field_name: str) -> None:
+    if not today - timedelta(days=365) <= value <= today + timedelta(days=730):
+        raise invalid(field_name, "give a date between a year ago and two years ahead")
+
+
+def _check_request_dates(request: HousingRequest, changed: set[str], now: datetime) -> None:
+    today = city_today(now)
+    if "arrival_date" in changed:
+        _within_reach(request.arrival_date, today, "arrival_date")
+    if changed & {"arrival_date", "stay_months"}:
+        end = stay_end(request.arrival_date, request.stay_months)
+        if end <= today:
+            raise invalid("stay_months", f"this stay is over (it ended on {end.isoformat()}): a request is for "
+                                         "a stay to come or under way")
+
+
+def _check_offer_dates(offer: Offer, changed: set[str], now: datetime) -> None:
+    today = city_today(now)
+    if "available_from" in changed:
+        _within_reach(offer.available_from, today, "available_from")
+    if "available_until" in changed and offer.available_until is not None and offer.available_until < today:
+        raise invalid("available_until", f"this availability ended on {offer.available_until.isoformat()}: "
+                                         "give a date from today on, or none")
+
+
 # -- requests ------------------------------------------------------------------------------------
 def request_event_data(request: HousingRequest) -> dict:
     return {"request_id": request.id, "arrival_date": request.arrival_date.isoformat(),
@@ -107,6 +147,7 @@ def create_request(session: Session, owner_id: str, now: datetime | None = None,
     now = now or utcnow()
     request = HousingRequest(id=request_id or str(uuid.uuid4()), owner_id=owner_id, status="active", created_at=now,
                              updated_at=now, expires_at=now + REQUEST_LIFETIME, **data)
+    _check_request_dates(request, set(data), now)
     _check_contact(request)
     session.add(request)
     session.flush()
@@ -126,12 +167,15 @@ def list_own_requests(session: Session, viewer: Viewer) -> list[HousingRequest]:
                                 .order_by(HousingRequest.created_at)))
 
 
-def update_request(session: Session, viewer: Viewer, request_id: str, changes: dict) -> HousingRequest:
+def update_request(session: Session, viewer: Viewer, request_id: str, changes: dict,
+                   now: datetime | None = None) -> HousingRequest:
+    now = now or utcnow()
     request = own_request(session, viewer, request_id)
     for key, value in changes.items():
         setattr(request, key, value)
+    _check_request_dates(request, set(changes), now)
     _check_contact(request)
-    request.updated_at = utcnow()
+    request.updated_at = now
     _leave_group_if_unfit(session, request)
     return request
 
@@ -140,6 +184,7 @@ def renew_request(session: Session, viewer: Viewer, request_id: str, now: dateti
     """Another 60 days from now; an expired request (not yet deleted) comes back."""
     now = now or utcnow()
     request = own_request(session, viewer, request_id)
+    _check_request_dates(request, {"stay_months"}, now)
     request.status, request.expired_at = "active", None
     request.expires_at = now + REQUEST_LIFETIME
     request.updated_at = now
@@ -202,10 +247,12 @@ def _check_offer_rules(offer: Offer) -> None:
     _check_contact(offer)
 
 
-def create_offer(session: Session, owner_id: str, offer_id: str | None = None, **data) -> Offer:
-    now = utcnow()
+def create_offer(session: Session, owner_id: str, offer_id: str | None = None, now: datetime | None = None,
+                 **data) -> Offer:
+    now = now or utcnow()
     offer = Offer(id=offer_id or str(uuid.uuid4()), owner_id=owner_id, status="pending", created_at=now, updated_at=now,
                   total_cents=data["rent_cents"] + data.get("charges_cents", 0), **data)
+    _check_offer_dates(offer, set(data), now)
     _check_offer_rules(offer)
     session.add(offer)
     session.flush()
@@ -243,14 +290,17 @@ def list_own_offers(session: Session, viewer: Viewer) -> list[Offer]:
     return list(session.scalars(select(Offer).where(Offer.owner_id == viewer.subject).order_by(Offer.created_at)))
 
 
-def update_offer(session: Session, viewer: Viewer, offer_id: str, changes: dict) -> Offer:
+def update_offer(session: Session, viewer: Viewer, offer_id: str, changes: dict,
+                 now: datetime | None = None) -> Offer:
     """A change to a published offer sends it back to review (scams change offers after review)."""
+    now = now or utcnow()
     offer = own_offer(session, viewer, offer_id)
     for key, value in changes.items():
         setattr(offer, key, value)
     offer.total_cents = offer.rent_cents + offer.charges_cents
+    _check_offer_dates(offer, set(changes), now)
     _check_offer_rules(offer)
-    offer.updated_at = utcnow()
+    offer.updated_at = now
     if offer.status in ("published", "rejected"):
         offer.status, offer.rejection_reason = "pending", None
     return offer
@@ -512,7 +562,8 @@ class Pair:
             return [{"code": "request_expired", "text": "The request has expired."}]
         if self.offer.owner_id in {r.owner_id for r in self.requests}:
             return [{"code": "own_offer", "text": "This is your own offer."}]
-        return matching.hard_filter_failures(self.seeker, matching.home_of_offer(self.offer))
+        return matching.hard_filter_failures(self.seeker, matching.home_of_offer(self.offer),
+                                             for_host=self.side == "host")
 
 
 def _pair(session: Session, viewer: Viewer, seeker_id: str, offer_id: str, lock: bool = False) -> Pair:
@@ -549,7 +600,8 @@ def match_view(session: Session, pair: Pair) -> dict:
     reasons: list = []
     score = 0
     if not failures:
-        score = matching.evaluate(pair.seeker, matching.home_of_offer(pair.offer), reasons)
+        score = matching.evaluate(pair.seeker, matching.home_of_offer(pair.offer), reasons,
+                                  for_host=pair.side == "host")
     mutual = pair.match is not None and pair.match.mutual
     view = {"seeker_id": pair.seeker_id, "seeker_kind": pair.seeker_kind, "offer_id": pair.offer.id,
             "score": score, "reasons": failures or reasons, "side": pair.side,

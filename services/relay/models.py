@@ -67,6 +67,7 @@ class BasketKind(Base):
     position: Mapped[int] = mapped_column(Integer, default=0)
     name: Mapped[str] = mapped_column(String(40))              # e.g. small, large
     description: Mapped[str] = mapped_column(Text, default="")
+    category: Mapped[str] = mapped_column(String(24), default="vegetables")  # a code of BASKET_CATEGORIES
     price_cents: Mapped[int] = mapped_column(Integer)
     solidarity_price_cents: Mapped[int | None] = mapped_column(Integer, nullable=True)
 

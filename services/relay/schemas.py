@@ -1,7 +1,8 @@
 """Request and response schemas of the relay API."""
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from services.relay.service import ROLES, WEEKDAYS
+from services.relay.service import BASKET_CATEGORIES, ROLES, WEEKDAYS
+from shared.fields import Cents, Integer
 
 MAX_CENTS = 1_000_000
 HHMM = validate.Regexp(r"^([01][0-9]|2[0-3]):[0-5][0-9]$", error="give a time as HH:MM, e.g. 18:00")
@@ -47,11 +48,13 @@ class ProducerSchema(Schema):
 class BasketKindInSchema(Schema):
     name = fields.String(required=True, validate=validate.Length(1, 40), metadata={"example": "small"})
     description = fields.String(load_default="", validate=validate.Length(max=500))
-    price_cents = fields.Integer(required=True, validate=validate.Range(0, MAX_CENTS),
-                                 metadata={"description": "price of one basket, cents"})
-    solidarity_price_cents = fields.Integer(load_default=None, allow_none=True,
-                                            validate=validate.Range(0, MAX_CENTS),
-                                            metadata={"description": "reduced price of a solidarity share"})
+    category = fields.String(load_default="vegetables", validate=validate.OneOf(BASKET_CATEGORIES),
+                             metadata={"description": "what the basket holds; the only thing the grocery is told"})
+    price_cents = Cents(0, MAX_CENTS, required=True,
+                        metadata={"description": "price of one basket, cents"})
+    solidarity_price_cents = Integer(load_default=None, allow_none=True,
+                                     validate=validate.Range(0, MAX_CENTS),
+                                     metadata={"description": "reduced price of a solidarity share"})
 
     @validates_schema
     def _solidarity_is_reduced(self, data, **_kwargs):
@@ -64,8 +67,9 @@ class BasketKindSchema(Schema):
     id = fields.String()
     name = fields.String()
     description = fields.String()
-    price_cents = fields.Integer()
-    solidarity_price_cents = fields.Integer(allow_none=True)
+    category = fields.String()
+    price_cents = Integer()
+    solidarity_price_cents = Integer(allow_none=True)
 
 
 class ContractCreateSchema(Schema):
@@ -79,17 +83,17 @@ class ContractCreateSchema(Schema):
     season_end = fields.Date(required=True)
     basket_kinds = fields.List(fields.Nested(BasketKindInSchema), required=True,
                                validate=validate.Length(1, 10))
-    max_shares = fields.Integer(load_default=None, allow_none=True, validate=validate.Range(1, 10_000),
-                                metadata={"description": "shares on offer; none means no limit"})
-    absence_allowance = fields.Integer(load_default=0, validate=validate.Range(0, 60),
-                                       metadata={"description": "absences each share may declare in the season"})
-    absence_cutoff_hours = fields.Integer(load_default=48, validate=validate.Range(0, 24 * 14),
-                                          metadata={"description": "absences close this long before the window"})
+    max_shares = Integer(load_default=None, allow_none=True, validate=validate.Range(1, 10_000),
+                         metadata={"description": "shares on offer; none means no limit"})
+    absence_allowance = Integer(load_default=0, validate=validate.Range(0, 60),
+                                metadata={"description": "absences each share may declare in the season"})
+    absence_cutoff_hours = Integer(load_default=48, validate=validate.Range(0, 24 * 14),
+                                   metadata={"description": "absences close this long before the window"})
     absent_baskets = fields.String(load_default="not_prepared", validate=validate.OneOf(["not_prepared", "offered"]),
                                    metadata={"description": "an absent basket is not prepared, or is offered "
                                              "to the waiting neighbours"})
-    openers_needed = fields.Integer(load_default=1, validate=validate.Range(0, 10))
-    distributors_needed = fields.Integer(load_default=1, validate=validate.Range(0, 10))
+    openers_needed = Integer(load_default=1, validate=validate.Range(0, 10))
+    distributors_needed = Integer(load_default=1, validate=validate.Range(0, 10))
     currency = fields.String(load_default="EUR", validate=validate.OneOf(["EUR"]))
 
 
@@ -105,12 +109,12 @@ class ContractSchema(Schema):
     season_start = fields.Date()
     season_end = fields.Date()
     basket_kinds = fields.List(fields.Nested(BasketKindSchema))
-    max_shares = fields.Integer(allow_none=True)
-    absence_allowance = fields.Integer()
-    absence_cutoff_hours = fields.Integer()
+    max_shares = Integer(allow_none=True)
+    absence_allowance = Integer()
+    absence_cutoff_hours = Integer()
     absent_baskets = fields.String()
-    openers_needed = fields.Integer()
-    distributors_needed = fields.Integer()
+    openers_needed = Integer()
+    distributors_needed = Integer()
     currency = fields.String()
     created_at = fields.DateTime()
 
@@ -122,7 +126,7 @@ class SiteQuerySchema(Schema):
 # -- subscriptions ---------------------------------------------------------------------------
 class SubscriptionCreateSchema(Schema):
     basket_kind = fields.String(required=True, validate=validate.Length(1, 40))
-    quantity = fields.Integer(load_default=1, validate=validate.Range(1, 10))
+    quantity = Integer(load_default=1, validate=validate.Range(1, 10))
     solidarity = fields.Boolean(load_default=False, metadata={"description": "a reduced-price solidarity share"})
     partner_account_id = fields.String(load_default=None, allow_none=True, validate=ACCOUNT_ID,
                                        metadata={"description": "the account that takes every other week"})
@@ -135,20 +139,20 @@ class SubscriptionSchema(Schema):
     id = fields.String()
     contract_id = fields.String()
     basket_kind = fields.String()
-    quantity = fields.Integer()
+    quantity = Integer()
     account_id = fields.String(allow_none=True)
     partner_account_id = fields.String(allow_none=True)
     display_name = fields.String()
     partner_display_name = fields.String()
     solidarity = fields.Boolean()
-    unit_price_cents = fields.Integer()
+    unit_price_cents = Integer()
     currency = fields.String()
-    distributions = fields.Integer(metadata={"description": "distributions this share has a basket at"})
-    total_cents = fields.Integer()
-    absences_used = fields.Integer()
-    absence_allowance = fields.Integer()
-    collected = fields.Integer()
-    unclaimed = fields.Integer()
+    distributions = Integer(metadata={"description": "distributions this share has a basket at"})
+    total_cents = Integer()
+    absences_used = Integer()
+    absence_allowance = Integer()
+    collected = Integer()
+    unclaimed = Integer()
     created_at = fields.DateTime()
 
 
@@ -164,7 +168,7 @@ class DistributionSchema(Schema):
     contract_id = fields.String()
     site_id = fields.String()
     producer_name = fields.Function(lambda d: d.contract.producer.name)
-    sequence = fields.Integer()
+    sequence = Integer()
     date = fields.Date()
     starts_at = fields.Function(lambda d: _local(d, d.starts_at))
     ends_at = fields.Function(lambda d: _local(d, d.ends_at))
@@ -200,8 +204,8 @@ class MoveSchema(Schema):
 
 class DeliveryCheckInSchema(Schema):
     arrived = fields.Dict(keys=fields.String(validate=validate.Length(1, 40)),
-                          values=fields.Integer(validate=validate.Range(0, 10_000,
-                                                error="a count of baskets is 0 or more")),
+                          values=Integer(validate=validate.Range(0, 10_000,
+                                                   error="a count of baskets is 0 or more")),
                           required=True, validate=validate.Length(1, 10),
                           metadata={"description": "baskets that arrived, per basket kind name",
                                     "example": {"small": 12, "large": 8}})
@@ -209,10 +213,10 @@ class DeliveryCheckInSchema(Schema):
 
 class DeliveryLineSchema(Schema):
     basket_kind = fields.String()
-    expected = fields.Integer()
-    arrived = fields.Integer(allow_none=True)
-    shortfall = fields.Integer(allow_none=True)
-    collected = fields.Integer()
+    expected = Integer()
+    arrived = Integer(allow_none=True)
+    shortfall = Integer(allow_none=True)
+    collected = Integer()
 
 
 class DeliverySchema(Schema):
@@ -220,7 +224,7 @@ class DeliverySchema(Schema):
     checked_in = fields.Boolean()
     checked_in_at = fields.DateTime(allow_none=True)
     kinds = fields.List(fields.Nested(DeliveryLineSchema))
-    shortfall = fields.Integer()
+    shortfall = Integer()
 
 
 class CollectionSchema(Schema):
@@ -238,7 +242,7 @@ class ClosingSchema(Schema):
     distribution_id = fields.String()
     status = fields.String()
     closed_at = fields.DateTime()
-    baskets = fields.Dict(keys=fields.String(), values=fields.Integer())
+    baskets = fields.Dict(keys=fields.String(), values=Integer())
     unclaimed = fields.List(fields.String())
 
 
@@ -252,7 +256,7 @@ class BasketSchema(Schema):
     ends_at = fields.DateTime()
     producer_name = fields.String()
     basket_kind = fields.String()
-    quantity = fields.Integer()
+    quantity = Integer()
     status = fields.String(metadata={"description": "expected, absent, offered, collected, unclaimed, "
                                      "not_delivered or cancelled"})
     collected_at = fields.DateTime(allow_none=True)
@@ -284,7 +288,7 @@ class VolunteerSchema(Schema):
 
 class RosterRoleSchema(Schema):
     role = fields.String()
-    needed = fields.Integer()
+    needed = Integer()
     volunteers = fields.List(fields.Nested(VolunteerSchema))
 
 

@@ -32,6 +32,8 @@ CODE_LENGTH = 6
 MAX_DISTRIBUTIONS = 60
 UNSTAFFED_NOTICE = timedelta(hours=48)
 ROLES = ("opener", "distributor")
+# What a basket holds, as a code: events carry it instead of the description a veilleur typed.
+BASKET_CATEGORIES = ("vegetables", "fruit", "vegetables_and_fruit", "eggs", "dairy", "bread", "meat", "mixed")
 OPEN = ("expected", "offered")          # baskets someone may still collect
 
 
@@ -152,7 +154,8 @@ def create_contract(session: Session, producer_id: str, site: str, name: str, we
     session.add(contract)
     for position, kind in enumerate(basket_kinds):
         session.add(BasketKind(id=new_id(), contract_id=contract.id, position=position, name=kind["name"],
-                               description=kind.get("description", ""), price_cents=kind["price_cents"],
+                               description=kind.get("description", ""),
+                               category=kind.get("category", "vegetables"), price_cents=kind["price_cents"],
                                solidarity_price_cents=kind.get("solidarity_price_cents")))
     session.flush()
     distributions = []
@@ -557,9 +560,8 @@ def close_distribution(session: Session, distribution_id: str, now: datetime | N
         unclaimed.append(basket)
         record_event(session, events.SOURCE, events.BASKET_UNCLAIMED, {
             "basket_id": basket.id, "distribution_id": distribution.id, "site_id": distribution.site_id,
-            "distribution_date": distribution.date.isoformat(),
-            "producer_name": distribution.contract.producer.name, "basket_kind": basket.basket_kind.name,
-            "description": basket.basket_kind.description, "quantity": quantity,
+            "distribution_date": distribution.date.isoformat(), "producer_id": distribution.contract.producer_id,
+            "basket_kind": basket.basket_kind.name, "category": basket.basket_kind.category, "quantity": quantity,
         }, subject=basket.id)
     distribution.status, distribution.closed_at = "closed", now
     counts = {status: sum(1 for b in baskets if b.status == status)

@@ -129,8 +129,8 @@ def test_an_expired_dlc_lot_from_an_unclaimed_basket_is_never_sold(system):
     basket_id = f"basket-{uuid.uuid4().hex[:8]}"
     event = new_event("relay.basket.unclaimed", "/veilleuse/relay", {
         "basket_id": basket_id, "distribution_id": "distribution-e2e", "site_id": coroutine_id(system),
-        "distribution_date": days_ahead(-10).isoformat(), "producer_name": "Ferme e2e",
-        "basket_kind": f"e2e-{basket_id}", "description": "légumes", "quantity": 2})
+        "distribution_date": days_ahead(-10).isoformat(), "producer_id": "producer-e2e",
+        "basket_kind": "large", "category": "bread", "quantity": 2})
     assert wait_until(lambda: queue_exists(system.amqp_url, "grocery.donations"))
     publish_raw(system.amqp_url, "relay.basket.unclaimed", encode(event), message_id=event["id"])
 

@@ -97,8 +97,8 @@ def test_a_distribution_from_drop_off_to_unclaimed_baskets_for_the_grocery(syste
         assert len(unclaimed) == 1
         assert unclaimed[0]["data"] == {
             "basket_id": unclaimed[0]["subject"], "distribution_id": first["id"], "site_id": coroutine["id"],
-            "distribution_date": first["date"], "producer_name": "Ferme du Pévèle", "basket_kind": "large",
-            "description": "Grand panier de légumes", "quantity": 1}
+            "distribution_date": first["date"], "producer_id": contract["producer_id"], "basket_kind": "large",
+            "category": "vegetables", "quantity": 1}
         expected_types = {"relay.contract.created", "relay.distribution.scheduled", "relay.delivery.received",
                           "relay.basket.ready", "relay.basket.collected", "relay.basket.unclaimed",
                           "relay.distribution.closed"}

@@ -121,8 +121,8 @@ def test_a_double_click_with_one_idempotency_key_sells_once_on_postgresql(pg_dat
 def basket_unclaimed(basket_id: str) -> dict:
     return new_event("relay.basket.unclaimed", "/veilleuse/relay", {
         "basket_id": basket_id, "distribution_id": "distribution-7", "site_id": SITE_ID,
-        "distribution_date": "2026-11-19", "producer_name": "Ferme des Weppes", "basket_kind": "grand",
-        "description": "légumes d'automne", "quantity": 1})
+        "distribution_date": "2026-11-19", "producer_id": "producer-7", "basket_kind": "grand",
+        "category": "vegetables", "quantity": 1})
 
 
 def test_an_unclaimed_basket_on_the_bus_becomes_a_donated_lot_and_redelivery_changes_nothing(

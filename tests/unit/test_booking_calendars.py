@@ -1,10 +1,13 @@
 """iCalendar feeds: public per room and per site, private per organisation behind a rotatable token."""
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import datetime, timedelta, timezone
+from types import SimpleNamespace
 
+import vobject
 from icalendar import Calendar
 
+from services.booking.calendars import feed
 from services.booking.handlers import HANDLERS
 from tests.unit.test_booking_reservations import (  # noqa: F401
     ASSO,
@@ -43,30 +46,71 @@ def test_the_site_feed_parses_and_holds_only_confirmed_public_reservations_witho
     assert client.get("/calendars/sites/nowhere.ics").status_code == 404
 
 
-def test_a_reservation_across_the_october_change_has_the_right_local_times(client, db, clock):
-    sunday = date(2027, 10, 31)  # the last Sunday of October 2027: CEST -> CET at 03:00
-    clock.move_to(datetime(2027, 9, 1, 10, 0, tzinfo=PARIS))
+# The two clock changes of 2027 in Paris: 02:15 happens twice on 31 October (`fold` says which),
+# and 02:00-03:00 does not exist on 28 March.
+SECOND_0215 = datetime(2027, 10, 31, 2, 15, fold=1, tzinfo=PARIS)
+FIRST_0215 = datetime(2027, 10, 31, 2, 15, fold=0, tzinfo=PARIS)
+BEFORE_MARCH_CHANGE = datetime(2027, 3, 28, 1, 30, tzinfo=PARIS)
+AFTER_MARCH_CHANGE = datetime(2027, 3, 28, 3, 30, tzinfo=PARIS)
+
+
+def instants(body: bytes) -> dict[str, tuple[datetime, datetime]]:
+    """UID -> (start, end) as read by `icalendar`, checked against `vobject`, a parser of its own."""
+    read = {str(e["UID"]): (e["DTSTART"].dt, e["DTEND"].dt) for e in events_of(body)}
+    other = {e.uid.value: (e.dtstart.value, e.dtend.value) for e in vobject.readOne(body.decode()).vevent_list}
+    assert other == read
+    for start, end in read.values():
+        assert start.utcoffset() == end.utcoffset() == timedelta(0)
+    return read
+
+
+def in_utc(spans: dict) -> dict:
+    """Python never finds a time of the repeated hour equal to one of another zone (PEP 495): compare in UTC."""
+    return {key: tuple(moment.astimezone(timezone.utc) for moment in span) for key, span in spans.items()}
+
+
+def reservation(id_, starts_at, ends_at):
+    return SimpleNamespace(id=id_, site_id="site-1", room_id="room-1", starts_at=starts_at, ends_at=ends_at,
+                           updated_at=starts_at, title="Nuit du changement d'heure", status="confirmed")
+
+
+def test_feeds_write_utc_instants_that_both_parsers_read_back_unchanged_at_both_clock_changes():
+    assert FIRST_0215.astimezone(timezone.utc) + timedelta(hours=1) == SECOND_0215.astimezone(timezone.utc)
+    stored = {
+        "second-0215@veilleuse": (SECOND_0215, SECOND_0215 + timedelta(hours=1)),
+        "first-0215@veilleuse": (FIRST_0215, FIRST_0215 + timedelta(minutes=30)),
+        "march@veilleuse": (BEFORE_MARCH_CHANGE, AFTER_MARCH_CHANGE),
+    }
+    site = SimpleNamespace(name="La Coroutine", timezone="Europe/Paris")
+    body = feed("Salle", [reservation(uid.split("@")[0], *span) for uid, span in stored.items()],
+                {"room-1": SimpleNamespace(name="Salle de réunion")}, {"site-1": site})
+    assert instants(body) == in_utc(stored)
+    text = body.decode()
+    assert "TZID" not in text and "VTIMEZONE" not in text
+    assert f"DTSTART:{SECOND_0215.astimezone(timezone.utc):%Y%m%dT%H%M%S}Z" in text
+    # Across the March change, 01:30 to 03:30 on the wall clock is one real hour.
+    assert instants(body)["march@veilleuse"][1] - instants(body)["march@veilleuse"][0] == timedelta(hours=1)
+
+
+def test_a_reservation_in_the_repeated_hour_and_one_across_the_march_change_read_right_from_the_feed(client, db):
     with db.transaction() as session:
         HANDLERS["platform.site.updated"](session, {"type": "platform.site.updated", "data": {
             **SITE, "version": 2, "opening_hours": {**SITE["opening_hours"],
                                                     "sun": [{"opens": "00:00", "closes": "12:00"}]}}})
-    client.patch("/rooms/room-1", json={"horizon_days": 90}, headers=VEILLEUR)
-    response = book(client, headers=NEIGHBOUR, day=sunday, start="01:00", end="05:00", public=True,
-                    title="Nuit du changement d'heure")
-    assert response.status_code == 201, response.json
-    reservation = response.json
-    # 01:00 is summer time (+02:00), 05:00 winter time (+01:00): five real hours.
-    starts = datetime.fromisoformat(reservation["starts_at"])
-    ends = datetime.fromisoformat(reservation["ends_at"])
-    assert ends - starts == timedelta(hours=5)
-    assert starts.astimezone(timezone.utc).hour == 23 and ends.astimezone(timezone.utc).hour == 4
-    event = events_of(client.get("/calendars/sites/la-coroutine.ics").data)[0]
-    dtstart, dtend = event["DTSTART"].dt, event["DTEND"].dt
-    assert (dtstart.hour, dtend.hour) == (1, 5)
-    assert dtstart.utcoffset() == timedelta(hours=2) and dtend.utcoffset() == timedelta(hours=1)
-    assert dtstart == starts and dtend == ends
-    assert event["DTSTART"].params["TZID"] == "Europe/Paris"
-    assert "BEGIN:VTIMEZONE" in client.get("/calendars/sites/la-coroutine.ics").data.decode()
+    client.application.config["CLOCK"] = lambda: datetime(2027, 3, 1, 12, 0, tzinfo=PARIS)
+    client.patch("/rooms/room-1", json={"horizon_days": 400}, headers=VEILLEUR)
+    booked = {}
+    for starts, ends in ((SECOND_0215, SECOND_0215 + timedelta(hours=1)), (BEFORE_MARCH_CHANGE, AFTER_MARCH_CHANGE)):
+        response = client.post("/reservations", headers=NEIGHBOUR, json={
+            "room": "room-1", "starts_at": starts.isoformat(), "ends_at": ends.isoformat(), "attendees": 3,
+            "title": "Nuit du changement d'heure", "public": True})
+        assert response.status_code == 201, response.json
+        got = response.json
+        assert in_utc({"api": (datetime.fromisoformat(got["starts_at"]), datetime.fromisoformat(got["ends_at"]))}) \
+            == in_utc({"api": (starts, ends)})
+        booked[f"{got['id']}@veilleuse"] = (starts, ends)
+    for path in ("/calendars/sites/la-coroutine.ics", "/calendars/rooms/room-1.ics"):
+        assert instants(client.get(path).data) == in_utc(booked), path
 
 
 def test_the_private_feed_of_an_organisation_needs_its_rotatable_token(client):

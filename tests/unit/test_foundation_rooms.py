@@ -96,10 +96,10 @@ def test_problem_carries_the_request_id_given_by_the_gateway(client):
 
 @pytest.mark.parametrize("method, path, kwargs, field", [
     ("get", "/rooms?site=la%00coroutine", {}, "site"),
-    ("post", "/rooms", {"json": {"site": "la-coroutine", "name": "Sal\u0000le", "capacity": 3}}, "body"),
+    ("post", "/rooms", {"json": {"site": "la-coroutine", "name": "Sal\u0000le", "capacity": 3}}, "name"),
     ("get", "/rooms/abc%00def", {}, "path"),
 ])
-def test_nul_characters_are_a_400_problem_not_a_database_error(client, method, path, kwargs, field):
+def test_nul_characters_are_a_422_problem_not_a_database_error(client, method, path, kwargs, field):
     response = getattr(client, method)(path, headers=VEILLEUR, **kwargs)
-    assert response.status_code == 400
+    assert response.status_code == 422
     assert response.json["errors"] == {field: ["contains a NUL character"]}

@@ -279,8 +279,8 @@ def test_near_expiry_lists_lots_within_days_and_the_daily_check_announces_each_o
 def basket_event(basket_id="basket-1", event_id="event-1"):
     return {"id": event_id, "type": "relay.basket.unclaimed", "data": {
         "basket_id": basket_id, "distribution_id": "distribution-1", "site_id": SITE_ID,
-        "distribution_date": "2026-11-12", "producer_name": "Ferme du Pont", "basket_kind": "small",
-        "description": "légumes de saison", "quantity": 1}}
+        "distribution_date": "2026-11-12", "producer_id": "producer-1", "basket_kind": "small",
+        "category": "eggs", "quantity": 1}}
 
 
 def test_an_unclaimed_basket_becomes_one_donated_dlc_lot_even_if_applied_twice(db):
@@ -292,8 +292,9 @@ def test_an_unclaimed_basket_becomes_one_donated_dlc_lot_even_if_applied_twice(d
         lots = session.scalars(select(Lot)).all()
         assert len(lots) == 1
         assert (lots[0].expiry_date, lots[0].expiry_kind, lots[0].source) == (date(2026, 11, 14), "dlc", "donation")
-        assert lots[0].donor == "Ferme du Pont" and lots[0].quantity == 1
-        assert lots[0].product.external_key == "amap-basket:small"
+        assert lots[0].donor == "AMAP" and lots[0].quantity == 1 and lots[0].note == ""
+        assert lots[0].product.external_key == "amap-basket:eggs"
+        assert lots[0].product.name == "Œufs de l'AMAP"
 
 
 def test_an_erased_account_is_no_longer_named_anywhere(db):

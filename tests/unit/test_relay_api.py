@@ -333,10 +333,12 @@ def test_closing_makes_what_is_left_unclaimed_for_the_grocery(client):
     unclaimed = outbox_events(client.db, "relay.basket.unclaimed")
     assert len(unclaimed) == 1
     data = unclaimed[0]["data"]
-    assert set(data) == {"basket_id", "distribution_id", "site_id", "distribution_date", "producer_name",
-                         "basket_kind", "description", "quantity"}
+    assert set(data) == {"basket_id", "distribution_id", "site_id", "distribution_date", "producer_id",
+                         "basket_kind", "category", "quantity"}
     assert data["basket_kind"] == "large" and data["quantity"] == 1 and data["site_id"] == "site-1"
-    assert data["producer_name"] == "Ferme du Pévèle" and data["description"] == "Grand panier de légumes"
+    # A code for what the basket holds, never the description or the farm's name a veilleur typed.
+    assert data["category"] == "vegetables" and data["producer_id"] == contract["producer_id"]
+    assert "Grand panier" not in json.dumps(data) and "Pévèle" not in json.dumps(data)
     assert data["distribution_date"] == first["date"]
     assert client.post(f"/distributions/{first['id']}/close", headers=VEILLEUR).status_code == 409
     late = client.post(f"/distributions/{first['id']}/collections", headers=VEILLEUR, json={"account_id": "asso-1"})
