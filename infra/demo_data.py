@@ -56,6 +56,7 @@ ACCOUNTS = [
 def seed_gateway(db: Database, password: str) -> list[dict]:
     from gateway import service
     from gateway.models import Account, Organisation, Site
+    from gateway.notifications.service import mark_confirmed
 
     site_events = []
     with db.transaction() as session:
@@ -70,8 +71,11 @@ def seed_gateway(db: Database, password: str) -> list[dict]:
         for email, display_name, roles, org in ACCOUNTS:
             exists = session.scalars(select(Account).where(Account.email == email)).first()
             if exists is None:
-                service.register_account(session, email, password, display_name, "fr", roles,
-                                         demo_id("org", org) if org else None, account_id=demo_id("account", email))
+                exists = service.register_account(session, email, password, display_name, "fr", roles,
+                                                  demo_id("org", org) if org else None,
+                                                  account_id=demo_id("account", email))
+            # The demo addresses count as confirmed, so that the demo shows every kind of message.
+            mark_confirmed(session, exists, exists.created_at)
     return site_events
 
 
