@@ -8,7 +8,7 @@ from gateway.notifications import service
 from gateway.notifications.deciding import Context, decide_pending, record_decision, send_request_digests
 from gateway.notifications.sending import send_due
 from gateway.notifications.settings import MailSettings
-from gateway.notifications.sources import Sources
+from gateway.notifications.sources import Sources, SourceUnavailable
 from gateway.notifications.transport import transport_for
 from shared.config import Settings
 from shared.db import Database
@@ -41,12 +41,23 @@ class Notifications:
         done = {**decided, **({"digests": digests} if digests else {}), **{k: v for k, v in sent.items() if v}}
         return done or None
 
+    @staticmethod
+    def _ask(read) -> list[dict]:
+        """A service away delays its own reminders only: the next round asks again."""
+        try:
+            return read()
+        except SourceUnavailable as exc:
+            log.warning("reminders wait: %s", exc)
+            return []
+
     def plan(self, db: Database, now: datetime | None = None) -> dict | None:
         """Record the reminders and notices that time makes due; each occurrence once."""
         now = now or service.clock()
         planned = {"reminders": 0, "access_ending": 0}
-        upcoming = self.sources.upcoming_distributions((now).isoformat(), (now + REMINDER_AHEAD).isoformat())
-        ending = self.sources.households_ending((now.date() + timedelta(days=ACCESS_ENDING_AHEAD_DAYS)).isoformat())
+        upcoming = self._ask(lambda: self.sources.upcoming_distributions(
+            now.isoformat(), (now + REMINDER_AHEAD).isoformat()))
+        ending = self._ask(lambda: self.sources.households_ending(
+            (now.date() + timedelta(days=ACCESS_ENDING_AHEAD_DAYS)).isoformat()))
         with db.transaction() as session:
             for distribution in upcoming:
                 planned["reminders"] += record_decision(
