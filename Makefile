@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | 
 AXE := node_modules/axe-core/axe.min.js
 CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: install browsers migrate demo run test test-unit test-integration test-e2e bench tail lint clean
+.PHONY: install browsers migrate demo run test test-unit test-integration test-e2e bench bench-reminders tail lint clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -51,6 +51,10 @@ test-e2e: install browsers
 
 bench: install
 	$(PY) -m bench
+
+# Only the AMAP reminders of a distribution with 2,000 baskets (also part of `make bench`).
+bench-reminders: install
+	$(PY) -m bench.reminders
 
 tail: install
 	$(PY) -m shared.bus.tail '#'

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from gateway.models import Account, Site
 from gateway.notifications.models import Decision, DigestItem
 from gateway.notifications.render import Attachment
-from gateway.notifications.service import Notifier, Recipient, notify
+from gateway.notifications.service import Notifier, Recipient, audience, notify
 from gateway.notifications.sources import Sources, SourceUnavailable
 from shared.db import Database
 
@@ -180,6 +180,7 @@ def _tell_holders(session: Session, ctx: Context, decision: Decision, kind: str,
     holders = _holders(found["baskets"], statuses)
     accounts = {a.id: a for a in session.scalars(select(Account).where(Account.id.in_(list(holders))))} \
         if holders else {}
+    known = audience(session, list(accounts))
     queued = 0
     for account_id, baskets in holders.items():
         account = accounts.get(account_id)
@@ -188,7 +189,7 @@ def _tell_holders(session: Session, ctx: Context, decision: Decision, kind: str,
         context = {"distribution": distribution, "baskets": baskets, "site": site, "tz": site["timezone"],
                    "baskets_url": ctx.notifier.url("/baskets"), **(extra or {})}
         queued += notify(session, ctx.notifier, Recipient.of(account), kind, f"{kind}:{decision.id}:{account_id}",
-                         context, ctx.now, account=account) is not None
+                         context, ctx.now, account=account, known=known) is not None
     return queued
 
 

@@ -97,9 +97,21 @@ def wants(session: Session, account_id: str, topic: str) -> bool:
     return row is None or row.enabled
 
 
+def audience(session: Session, account_ids: list[str]) -> tuple[dict[str, str], dict[tuple[str, str], bool]]:
+    """Confirmed addresses and chosen topics of many accounts at once (a reminder goes to thousands)."""
+    if not account_ids:
+        return {}, {}
+    confirmed = dict(session.execute(select(ConfirmedAddress.account_id, ConfirmedAddress.email)
+                                     .where(ConfirmedAddress.account_id.in_(account_ids))).all())
+    chosen = {(a, t): e for a, t, e in session.execute(
+        select(Preference.account_id, Preference.topic, Preference.enabled)
+        .where(Preference.account_id.in_(account_ids))).all()}
+    return confirmed, chosen
+
+
 def notify(session: Session, notifier: Notifier, recipient: Recipient, kind: str, dedup_key: str,
            context: dict, now: datetime, attachments: list[Attachment] = (),
-           account: Account | None = None) -> Notification | None:
+           account: Account | None = None, known: tuple[dict, dict] | None = None) -> Notification | None:
     """Decide one message: queued with its rendered mail, or None when it must not be sent.
 
     Never twice for one `dedup_key`; never to an address not yet confirmed (but the messages whose
@@ -109,10 +121,16 @@ def notify(session: Session, notifier: Notifier, recipient: Recipient, kind: str
         return None
     if recipient.account_id is not None and kind not in CONFIRMING:
         account = account or session.get(Account, recipient.account_id)
-        if account is None or not is_confirmed(session, account):
+        if known is not None:
+            confirmed = account is not None and known[0].get(account.id) == account.email
+            wanted = topic == SECURITY or known[1].get((recipient.account_id, topic), True)
+        else:
+            confirmed = account is not None and is_confirmed(session, account)
+            wanted = wants(session, recipient.account_id, topic)
+        if not confirmed:
             log.info("not sent: address not confirmed", extra={"kind": kind})
             return None
-        if not wants(session, recipient.account_id, topic):
+        if not wanted:
             return None
     notification_id = str(uuid.uuid4())
     unsubscribe = (notifier.unsubscribe_url(recipient.account_id, topic)
