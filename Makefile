@@ -12,7 +12,7 @@ RATELIMIT_STORAGE_URI ?= redis://127.0.0.1:6379/0
 AXE := node_modules/axe-core/axe.min.js
 CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: install browsers keys migrate demo run test test-unit test-integration test-dates test-e2e bench tail lint clean
+.PHONY: install browsers keys migrate demo run test test-unit test-integration test-dates test-e2e bench bench-reminders tail lint clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -74,6 +74,10 @@ test-e2e: install browsers
 
 bench: install
 	$(PY) -m bench
+
+# Only the AMAP reminders of a distribution with 2,000 baskets (also part of `make bench`).
+bench-reminders: install
+	$(PY) -m bench.reminders
 
 tail: install
 	$(PY) -m shared.bus.tail '#'

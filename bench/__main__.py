@@ -11,7 +11,7 @@ import time
 import traceback
 from pathlib import Path
 
-from bench import availability, events, http, matching, memory, report
+from bench import availability, events, http, matching, memory, reminders, report
 from bench.platform import Platform
 from shared.config import ROOT
 
@@ -59,6 +59,8 @@ def main() -> int:
         nginx = http.Nginx(work, platform.ports["booking"]).start()
         time.sleep(5)
         results["memory_idle_start"] = memory.snapshot(platform, nginx)
+        print("7. AMAP reminders of a distribution with 2,000 baskets")
+        results["reminders"] = reminders.measure()
         print("5. housing matching")
         results["matching"] = matching.measure()
         print("1. HTTP: direct, nginx, gateway")

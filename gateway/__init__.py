@@ -85,6 +85,8 @@ def create_app(config: dict | None = None) -> Flask:
     api = GatewayApi(app)
     api.register_blueprint(identity_blp)
     api.register_blueprint(sites_blp)
+    from gateway.notifications.api import notifications_blp
+    api.register_blueprint(notifications_blp)
     limiter.init_app(app)
     install_request_context(app, "gateway")
     install_problem_handlers(app)
@@ -161,5 +163,7 @@ def create_app(config: dict | None = None) -> Flask:
 
     from gateway.web import init_web
     init_web(app)
+    from gateway.notifications.pages import notification_pages
+    app.register_blueprint(notification_pages)
     app.extensions["veilleuse.api"] = api
     return app

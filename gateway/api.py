@@ -5,6 +5,7 @@ from flask_smorest import Blueprint
 
 from gateway import auth, service
 from gateway.limits import limiter, login_limit_per_account, login_limit_per_address
+from gateway.notifications import api as notifications
 from gateway.schemas import (
     AccountAdminUpdateSchema,
     AccountSchema,
@@ -48,7 +49,9 @@ class Accounts(MethodView):
     def post(self, payload):
         """Sign up as a neighbour."""
         with database().transaction() as session:
-            return service.register_account(session, **payload)
+            account = service.register_account(session, **payload)
+            notifications.account_created(session, account)
+            return account
 
     @auth.admin_required
     @identity_blp.response(200, AccountSchema(many=True))
@@ -84,7 +87,9 @@ class OwnAccount(MethodView):
     def delete(self):
         """Delete my account; every service forgets me (`identity.account.erased`)."""
         with database().transaction() as session:
-            service.erase_account(session, auth.require_account(session))
+            account = auth.require_account(session)
+            notifications.account_erasing(session, account)
+            service.erase_account(session, account)
 
 
 @identity_blp.route("/accounts/<account_id>")

@@ -60,6 +60,7 @@ def seed_gateway(db: Database, password: str) -> list[str]:
     """The sites, organisation and accounts; returns the demo sites' ids."""
     from gateway import service
     from gateway.models import Account, Organisation, Site
+    from gateway.notifications.service import mark_confirmed
 
     site_ids = []
     with db.transaction() as session:
@@ -74,8 +75,11 @@ def seed_gateway(db: Database, password: str) -> list[str]:
         for email, display_name, roles, org in ACCOUNTS:
             exists = session.scalars(select(Account).where(Account.email == email)).first()
             if exists is None:
-                service.register_account(session, email, password, display_name, "fr", roles,
-                                         demo_id("org", org) if org else None, account_id=demo_id("account", email))
+                exists = service.register_account(session, email, password, display_name, "fr", roles,
+                                                  demo_id("org", org) if org else None,
+                                                  account_id=demo_id("account", email))
+            # The demo addresses count as confirmed, so that the demo shows every kind of message.
+            mark_confirmed(session, exists, exists.created_at)
     return site_ids
 
 

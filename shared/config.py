@@ -94,6 +94,9 @@ ENV_VARIABLES = (
     "DEMO_PASSWORD", "LOGIN_RATE_LIMIT_ADDRESS", "LOGIN_RATE_LIMIT_ACCOUNT",
     "WEB_SECURE_COOKIES", "WEB_WORKERS", "WEB_THREADS", "HOUSING_HOUSEKEEPING_SECONDS",
     "BUS_RETENTION_DAYS",
+    # The notifier (gateway/notifications, docs/notifications.md).
+    "SMTP_URL", "MAIL_FROM", "MAIL_TO_FILES", "PUBLIC_BASE_URL",
+    "PASSWORD_RESET_RATE_LIMIT_ADDRESS", "PASSWORD_RESET_RATE_LIMIT_ACCOUNT",
     *(f"{c.upper()}_DATABASE_URL" for c in ("gateway", *SERVICES)),
     *(f"{c.upper()}_URL" for c in SERVICES),
 )

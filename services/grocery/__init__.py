@@ -4,7 +4,10 @@ from flask import Flask
 
 def create_app(config: dict | None = None) -> Flask:
     from services.grocery.api import blueprints
+    from services.grocery.internal import internal
     from shared.web import create_service_app
 
-    return create_service_app("grocery", blueprints, config, title="Veilleuse grocery",
-                              description="Social grocery and shop of local products.")
+    app = create_service_app("grocery", blueprints, config, title="Veilleuse grocery",
+                             description="Social grocery and shop of local products.")
+    app.register_blueprint(internal)  # the notifier's reads; not in the OpenAPI
+    return app

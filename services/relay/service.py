@@ -614,6 +614,12 @@ def declare_absence(session: Session, basket_id: str, account_id: str, now: date
     basket.status = "offered" if contract.absent_baskets == "offered" else "absent"
     basket.absent_at = now
     basket.proxy_account_id, basket.proxy_code = None, None
+    record_event(session, events.SOURCE, events.BASKET_ABSENCE_DECLARED, {
+        "basket_id": basket.id, "distribution_id": distribution.id, "site_id": distribution.site_id,
+        "account_id": account_id, "distribution_date": distribution.date.isoformat(),
+        "starts_at": distribution.starts_at.isoformat(), "ends_at": distribution.ends_at.isoformat(),
+        "basket_kind": basket.basket_kind.name, "quantity": basket.quantity, "status": basket.status,
+        "absences_used": used + 1, "absence_allowance": contract.absence_allowance}, subject=basket.id)
     return basket
 
 

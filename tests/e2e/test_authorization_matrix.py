@@ -402,6 +402,42 @@ def _erase_me(w, role, owner):
     return Call("DELETE", "/api/accounts/me", headers=w.throwaway_like(role) if role in PEOPLE else None)
 
 
+def link_token(w, path: str, kind: str) -> str:
+    """A fresh single-use token from a real mail: a throwaway account asks, the test's SMTP server receives."""
+    account, credentials = w.new_account(kind)
+    if path == "/password-reset":
+        w.ok(ANONYMOUS, "POST", "/api/auth/password-reset", {"email": account["email"]})
+    mails = w.system.mailbox.wait_for(lambda m: account["email"] in m.recipients and f"{path}?token=" in m.text)
+    assert mails, f"no {path} mail reached {account['email']}"
+    return re.search(rf"{re.escape(path)}\?token=([\w-]+)", mails[-1].text).group(1)
+
+
+@scenario("POST", "/api/auth/password-reset")
+def _reset_asked(w, role, owner):
+    return Call("POST", "/api/auth/password-reset", {"email": f"{unique('oubli')}@example.test"})
+
+
+@scenario("POST", "/api/auth/password-reset/confirm")
+def _reset(w, role, owner):
+    return Call("POST", "/api/auth/password-reset/confirm",
+                {"token": link_token(w, "/password-reset", "oubli"), "password": "un tout nouveau secret"})
+
+
+@scenario("POST", "/api/auth/email-confirmation")
+def _confirmation_asked(w, role, owner):
+    return Call("POST", "/api/auth/email-confirmation")
+
+
+@scenario("POST", "/api/auth/email-confirmation/confirm")
+def _confirm(w, role, owner):
+    return Call("POST", "/api/auth/email-confirmation/confirm", {"token": link_token(w, "/confirm-email", "inscrit")})
+
+
+@scenario("PATCH", "/api/accounts/me/notifications")
+def _preferences(w, role, owner):
+    return Call("PATCH", "/api/accounts/me/notifications", {"topics": {"amap": True}})
+
+
 @scenario("PATCH", "/api/accounts/{account_id}")
 def _administer(w, role, owner):
     return Call("PATCH", f"/api/accounts/{w.spare_account_id}", {"roles": ["neighbour"]})

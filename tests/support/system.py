@@ -44,6 +44,7 @@ class System:
                 self.env[f"{name.upper()}_URL"] = f"http://127.0.0.1:{self.ports[name]}"
         self.processes: dict[str, subprocess.Popen] = {}
         self.base_url = f"http://127.0.0.1:{self.ports['gateway']}"
+        self.env.setdefault("PUBLIC_BASE_URL", self.base_url)  # where the links in mails point
 
     def _spawn(self, key: str, args: list[str]) -> None:
         log = open(self.log_dir / f"{key}.log", "ab")
