@@ -149,6 +149,16 @@ def person_required(fn):
     return checked_first(require_person)(fn)
 
 
+def organisation_member_or_staff(fn):
+    """For a view about the organisation named in its path (`organisation_id`): its members and staff."""
+    def check() -> None:
+        identity = current_identity()
+        if not (identity.is_staff or identity.organisation_id == (request.view_args or {}).get("organisation_id")):
+            raise Problem(403, "Forbidden", "Only a member of this organisation or a veilleur does this.",
+                          slug="forbidden")
+    return checked_first(check)(fn)
+
+
 def signed_in(fn):
     """For a view that needs an identity (any), whatever its query or body."""
     return checked_first(current_identity)(fn)

@@ -32,7 +32,13 @@ from services.booking.schemas import (
     SlotSchema,
 )
 from shared.events import utcnow
-from shared.identity import current_identity, person_required, roles_required, signed_in
+from shared.identity import (
+    current_identity,
+    organisation_member_or_staff,
+    person_required,
+    roles_required,
+    signed_in,
+)
 from shared.problems import not_found
 from shared.web import database, no_store, now
 
@@ -366,6 +372,7 @@ class OrganisationFeed(MethodView):
 
 @calendars.route("/organisations/<organisation_id>/token")
 class OrganisationFeedToken(MethodView):
+    @organisation_member_or_staff
     @calendars.response(201, CalendarTokenSchema)
     @calendars.doc(security=[{"identity": []}])
     @no_store

@@ -136,10 +136,16 @@ def test_a_nul_character_in_a_header_is_a_problem_with_a_request_id_through_the_
 
 
 def test_deep_json_a_lone_surrogate_and_a_big_body_are_problems_through_the_gateway(system):
-    for path in ("/api/booking/reservations", "/api/relay/producers", "/api/auth/token"):
+    # Each path as a caller who may use it (a refused caller hears 401 or 403 before the body is read).
+    callers = {"/api/booking/reservations": system.auth("voisin@coroutine.test"),
+               "/api/relay/producers": system.auth("admin@coroutine.test"), "/api/auth/token": {}}
+    for path, auth in callers.items():
         response = requests.post(system.url(path), data=deep(1000), timeout=10,
-                                 headers={"Content-Type": "application/json"})
+                                 headers={"Content-Type": "application/json", **auth})
         assert response.status_code == 400 and response.json()["errors"]["body"], path
+    anonymous = requests.post(system.url("/api/booking/reservations"), data=deep(1000), timeout=10,
+                              headers={"Content-Type": "application/json"})
+    assert anonymous.status_code == 401 and anonymous.headers["Content-Type"] == PROBLEM
     surrogate = requests.post(system.url("/api/auth/token"), data=b'{"\\ud800": 1}', timeout=10,
                               headers={"Content-Type": "application/json"})
     assert surrogate.status_code == 422 and surrogate.headers["Content-Type"] == PROBLEM

@@ -264,7 +264,7 @@ def test_a_nul_character_from_an_anonymous_caller_is_a_401(booking):
     response = booking.post("/rooms", data='{"name": "a\\u0000b"}', content_type="application/json")
     assert response.status_code == 401
     assert booking.post("/rooms", headers=VEILLEUR, data='{"name": "a\\u0000b"}',
-                        content_type="application/json").status_code == 400
+                        content_type="application/json").status_code == 422
 
 
 @pytest.fixture
