@@ -18,14 +18,14 @@ from gateway.notifications.jobs import Notifications
 from gateway.notifications.models import Notification, OutgoingMail
 from gateway.notifications.settings import MailSettings
 from gateway.notifications.sources import NOTIFIER_IDENTITY, Sources
-from infra.demo_data import apply_sites
 from shared.bus.consumer import Consumer
 from shared.config import Settings, service_url
 from shared.events import encode, new_event
 from shared.identity import HEADER, Identity, sign_identity
+from shared.keys import identity_private_key
 from tests.conftest import app_for, identity_header
 from tests.support.mailbox import Mailbox
-from tests.unit.web_support import WsgiAdapter
+from tests.unit.web_support import WsgiAdapter, deliver_outbox_by_hand
 
 # A Monday morning in Paris; every date below is reckoned from it, never from the real clock.
 NOW = datetime(2026, 11, 2, 8, 0, tzinfo=timezone.utc)
@@ -59,10 +59,8 @@ class World:
                                                opening_hours={day: [{"opens": "08:00", "closes": "22:00"}]
                                                               for day in gateway_service.WEEKDAYS})
             self.site_id = site.id
-            site_events = [gateway_service.site_event_data(site)]
-        apply_sites("relay", self.relay_db, site_events)
-        apply_sites("booking", self.booking_db, site_events)
-        apply_sites("grocery", self.grocery_db, site_events)
+        deliver_outbox_by_hand({"gateway": self.db, "relay": self.relay_db, "booking": self.booking_db,
+                                "grocery": self.grocery_db})
         self.relay = app_for(create_relay, "relay", self.relay_db)
         self.booking = app_for(create_booking, "booking", self.booking_db)
         http = requests.Session()
@@ -446,14 +444,14 @@ def test_internal_endpoints_answer_the_notifier_only(world):
     distribution_id = make_distribution(world, ["someone"])
     path = f"/internal/notifications/distributions/{distribution_id}"
     client = world.relay.test_client()
-    notifier = {HEADER: sign_identity(NOTIFIER_IDENTITY, world.settings.identity_key, 60)}
+    notifier = {HEADER: sign_identity(NOTIFIER_IDENTITY, identity_private_key(), 60)}
     assert client.get(path, headers=notifier).status_code == 200
     assert client.get(path).status_code == 401
     admin = identity_header("admin-1", roles=("admin", "veilleur"))
     assert client.get(path, headers=admin).status_code == 403
     program = identity_header("apikey:1", roles=("admin",), kind="program")
     assert client.get(path, headers=program).status_code == 403
-    other = {HEADER: sign_identity(Identity(subject="service:other", kind="service"), world.settings.identity_key)}
+    other = {HEADER: sign_identity(Identity(subject="service:other", kind="service"), identity_private_key())}
     assert client.get(path, headers=other).status_code == 403
     assert "/internal" not in str(client.get("/openapi.json").json["paths"])
 

@@ -8,8 +8,8 @@ from tests.support.mailbox import Mailbox
 from tests.unit.web_support import DEMO_PASSWORD, Visitor, build_platform, text_of
 
 
-def test_a_forgotten_password_is_changed_from_the_pages_through_the_mail(tmp_path, monkeypatch):
-    gateway = build_platform(tmp_path, monkeypatch)
+def test_a_forgotten_password_is_changed_from_the_pages_through_the_mail(tmp_path, monkeypatch, clock):
+    gateway = build_platform(tmp_path, monkeypatch, clock)
     db = gateway.extensions["veilleuse.db"]
     visitor = Visitor(gateway)
     assert "Mot de passe oublié ?" in text_of(visitor.get("/signin"))
@@ -33,8 +33,8 @@ def test_a_forgotten_password_is_changed_from_the_pages_through_the_mail(tmp_pat
     assert used.status_code == 400 and "Ce lien a déjà servi" in text_of(used)
 
 
-def test_preferences_are_chosen_on_a_page_and_the_unsubscribe_page_needs_no_sign_in(tmp_path, monkeypatch):
-    gateway = build_platform(tmp_path, monkeypatch)
+def test_preferences_are_chosen_on_a_page_and_the_unsubscribe_page_needs_no_sign_in(tmp_path, monkeypatch, clock):
+    gateway = build_platform(tmp_path, monkeypatch, clock)
     visitor = Visitor(gateway)
     visitor.sign_in("voisin@coroutine.test")
     page = visitor.get("/account/notifications")
