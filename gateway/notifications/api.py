@@ -170,10 +170,10 @@ class Preferences(MethodView):
 
 @notifications_blp.route("/notifications/report")
 class DeliveryReport(MethodView):
+    @auth.admin_required
     @notifications_blp.response(200, DeliveryReportSchema)
     @notifications_blp.doc(security=SECURED)
     def get(self):
         """Mails per status and the failures of the last days, without addresses or content (admin)."""
-        auth.require_admin()
         with database().transaction() as session:
             return service.delivery_report(session, service.clock())
