@@ -1,10 +1,9 @@
 """The gateway's own API: tokens, accounts, organisations, API keys and sites."""
-from flask import request
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from gateway import auth, service
-from gateway.limits import limiter, login_limit_per_account, login_limit_per_address
+from gateway.limits import email_in_body_key, limiter, login_limit_per_account, login_limit_per_address
 from gateway.notifications import api as notifications
 from gateway.schemas import (
     AccountAdminUpdateSchema,
@@ -20,8 +19,7 @@ from gateway.schemas import (
     TokenRequestSchema,
     TokenSchema,
 )
-from shared.problems import Problem
-from shared.web import database, no_store, parse_json_body, settings
+from shared.web import database, no_store, settings
 
 SECURED = [{"bearer": []}]
 identity_blp = Blueprint("identity", __name__, url_prefix="/api", description="Sign in, accounts, organisations")
@@ -196,10 +194,5 @@ class SiteItem(MethodView):
 
 
 def login_rate_key() -> str:
-    """Per-account key for the sign-in limit: the e-mail asked for, whatever the address."""
-    try:  # the limiter asks before the request guard has read the body: read it as safely
-        body = parse_json_body(request.get_data(cache=True)) if request.is_json else None
-    except Problem:
-        body = None
-    email = body.get("email") if isinstance(body, dict) else None
-    return f"account:{service.normalise_email(email)}" if isinstance(email, str) else "account:?"
+    """Per-account key for the sign-in limit: the e-mail asked for (as a digest), whatever the address."""
+    return email_in_body_key("account")

@@ -26,6 +26,8 @@ CLOCK_START = datetime(2026, 11, 10, 10, 0, tzinfo=PARIS)
 # Tests sign in far more often than people do; the limit itself is tested with its own low values.
 os.environ.setdefault("LOGIN_RATE_LIMIT_ADDRESS", "10000 per minute")
 os.environ.setdefault("LOGIN_RATE_LIMIT_ACCOUNT", "10000 per minute")
+os.environ.setdefault("PASSWORD_RESET_RATE_LIMIT_ADDRESS", "10000 per minute")
+os.environ.setdefault("PASSWORD_RESET_RATE_LIMIT_ACCOUNT", "10000 per minute")
 
 
 def _instant(moment: datetime) -> float:

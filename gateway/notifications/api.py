@@ -9,7 +9,7 @@ from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
 from gateway import auth
-from gateway.limits import limiter
+from gateway.limits import email_in_body_key, limiter
 from gateway.notifications import service
 from gateway.notifications.service import TOPICS
 from shared.web import database, settings
@@ -38,9 +38,7 @@ def reset_limit_per_account() -> str:
 
 
 def email_rate_key() -> str:
-    body = request.get_json(silent=True) or {}
-    email = body.get("email") if isinstance(body, dict) else None
-    return f"reset:{email.strip().lower()}" if isinstance(email, str) else "reset:?"
+    return email_in_body_key("reset")
 
 
 def caller_rate_key() -> str:

@@ -196,7 +196,7 @@ def _refused(reason: str) -> Problem:
     details = {"expired": "This link has expired: ask for a new one.",
                "used": "This link was already used: ask for a new one if you need it.",
                "unknown": "This link is not valid: check that it was copied whole, or ask for a new one."}
-    return Problem(400, "Invalid link", details.get(reason, details["unknown"]), slug=f"link-{reason}",
+    return Problem(422, "Invalid link", details.get(reason, details["unknown"]), slug=f"link-{reason}",
                    errors={"token": [f"link {reason}"]})
 
 

@@ -45,7 +45,7 @@ def test_a_forgotten_password_is_reset_by_the_link_in_the_mail_once(system):
 
     again = requests.post(system.url("/api/auth/password-reset/confirm"),
                           json={"token": token, "password": "encore un autre secret"}, timeout=10)
-    assert again.status_code == 400
+    assert again.status_code == 422
     assert again.headers["Content-Type"].startswith("application/problem+json")
     assert not any("nobody-" + email in m.recipients for m in system.mailbox.received)
 

@@ -143,7 +143,7 @@ def test_a_reset_mail_goes_to_that_person_alone_in_their_language_and_its_link_s
     assert me.status_code == 401, "a session opened before the reset still works"
 
     again = world.api.post("/api/auth/password-reset/confirm", json={"token": token, "password": "encore un autre"})
-    assert again.status_code == 400 and again.json["errors"] == {"token": ["link used"]}
+    assert again.status_code == 422 and again.json["errors"] == {"token": ["link used"]}
     assert sign_in(world.api, "sam@example.test", "tout nouveau secret").status_code == 200
     assert world.mailbox.to("camille@example.test") == []
 
@@ -156,7 +156,7 @@ def test_a_reset_link_expires_after_30_minutes(world):
     assert "30 minutes" in world.mailbox.received[0].text.replace("\xa0", " ")
     world.clock = NOW + timedelta(minutes=30)
     late = world.api.post("/api/auth/password-reset/confirm", json={"token": token, "password": "tout nouveau secret"})
-    assert late.status_code == 400 and late.json["errors"] == {"token": ["link expired"]}
+    assert late.status_code == 422 and late.json["errors"] == {"token": ["link expired"]}
     assert sign_in(world.api, "sam@example.test", PASSWORD).status_code == 200
 
 
@@ -214,7 +214,7 @@ def test_nothing_but_the_confirmation_goes_to_an_address_not_yet_confirmed(world
     assert world.deliver(absence_event(account_id, world.site_id, "basket-2")) == "applied"
     world.round()
     assert [m.subject for m in world.mailbox.received][1:] == ["Absence enregistrée pour le 5 nov. 2026"]
-    assert world.api.post("/api/auth/email-confirmation/confirm", json={"token": token}).status_code == 400
+    assert world.api.post("/api/auth/email-confirmation/confirm", json={"token": token}).status_code == 422
 
 
 def test_a_topic_turned_off_is_not_sent_and_the_one_click_unsubscribe_turns_it_off(world):

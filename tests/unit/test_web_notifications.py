@@ -30,7 +30,7 @@ def test_a_forgotten_password_is_changed_from_the_pages_through_the_mail(tmp_pat
                                    ).status_code == 401
     Visitor(gateway).sign_in("voisin@coroutine.test", "un tout nouveau secret")
     used = visitor.submit(page, {"token": token, "password": "encore un autre secret"})
-    assert used.status_code == 400 and "Ce lien a déjà servi" in text_of(used)
+    assert used.status_code == 422 and "Ce lien a déjà servi" in text_of(used)
 
 
 def test_preferences_are_chosen_on_a_page_and_the_unsubscribe_page_needs_no_sign_in(tmp_path, monkeypatch, clock):
