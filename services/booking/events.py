@@ -1,6 +1,7 @@
 """Event types the booking service publishes and consumes, and the contract of each published one's data."""
 from marshmallow import EXCLUDE, Schema, fields, missing
 
+from services.booking.models import ROOM_KINDS
 from shared.bus.contracts import (
     Boolean,
     Contract,
@@ -27,6 +28,8 @@ RESERVATION_REQUESTED = "booking.reservation.requested"
 RESERVATION_CONFIRMED = "booking.reservation.confirmed"
 RESERVATION_DECLINED = "booking.reservation.declined"
 RESERVATION_CANCELLED = "booking.reservation.cancelled"
+CLOSURE_CREATED = "booking.closure.created"
+CLOSURE_DELETED = "booking.closure.deleted"
 
 ACCOUNT_ERASED = "identity.account.erased"
 CONSUMED = (*SITE_EVENTS, ACCOUNT_ERASED)
@@ -51,6 +54,9 @@ class RoomData(EventData):
     room_id = Id("the room (also the `subject`)", example=ROOM)
     site_id = Id("its site", example=SITE)
     name = Text("its name at the site", example="Espace coworking", length=(1, 120))
+    kind = Text("what the room is for", choices=ROOM_KINDS, example="coworking")
+    desks = Whole("coworking desks in the room (0: none); a reservation takes some or all of them",
+                  example=20)
     capacity = Whole("people it holds", minimum=1, example=20)
     equipment = ListOf(Text("one item", length=(1, 80)), "e.g. `wifi`, `vidéoprojecteur`",
                        example=["20 postes", "wifi"])
@@ -77,12 +83,24 @@ class ReservationData(EventData):
     starts_at = Moment("start of the reserved span (UTC)", example="2026-12-08T13:00:00+00:00")
     ends_at = Moment("end of the reserved span (UTC), without the room's buffer",
                      example="2026-12-08T16:00:00+00:00")
+    blocked_until = Moment("until when the room is held: `ends_at` plus the room's buffer between bookings "
+                           "(UTC); nobody else can book it before", example="2026-12-08T16:30:00+00:00")
+    desks = Whole("coworking desks it takes from coworkers, from `starts_at` to `blocked_until` "
+                  "(0 in a room without desks)", example=20)
     attendees = Whole("people expected", minimum=1, example=35)
     public = Boolean("whether it shows in the public calendars", example=True)
     status = Text("the status after the change", choices=("requested", "confirmed", "declined", "cancelled"),
                   example="requested")
     title = Text("present only when `public` is true and a title was given", required=False, length=(1, 200),
                  example="Assemblée du collectif revenu de base")
+
+
+class ClosureData(EventData):
+    closure_id = Id("the closure (also the `subject`)", example=example_id("closure:la-coroutine/noel"))
+    site_id = Id("the site", example=SITE)
+    room_id = Id("the room closed; null: the whole site is closed", nullable=True, example=None)
+    starts_at = Moment("closed from (UTC)", example="2026-12-24T17:00:00+00:00")
+    ends_at = Moment("until (UTC)", example="2027-01-03T23:00:00+00:00")
 
 
 PUBLISHED = publishes(
@@ -98,6 +116,10 @@ PUBLISHED = publishes(
              subject="reservation_id", example={"status": "declined", "public": False, "title": missing}),
     Contract(RESERVATION_CANCELLED, ReservationData, "A reservation was cancelled; the span is free again.",
              subject="reservation_id", example={"status": "cancelled"}),
+    Contract(CLOSURE_CREATED, ClosureData, "A site, or one room of it, is closed for a while: nothing can be "
+             "booked there then.", subject="closure_id"),
+    Contract(CLOSURE_DELETED, ClosureData, "A closure was removed: the site or room can be booked then again.",
+             subject="closure_id"),
 )
 
 
