@@ -9,10 +9,12 @@ KEYS_DIR := $(or $(VAR_DIR),var)/keys
 # Sign-in attempts are counted where every gunicorn worker sees them.
 RATELIMIT_STORAGE_URI ?= redis://127.0.0.1:6379/0
 
-AXE := node_modules/axe-core/axe.min.js
+# The npm packages of package.json (axe-core for the browser tests, @asyncapi/parser for the AsyncAPI file):
+# installed again whenever package.json or package-lock.json changes.
+NPM_STAMP := node_modules/.installed-$(shell cat package.json package-lock.json | cksum | cut -d' ' -f1)
 CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: install browsers keys migrate demo run test test-unit test-integration test-dates test-e2e bench bench-reminders tail lint clean
+.PHONY: install npm browsers keys migrate demo run test test-unit test-integration test-dates test-e2e bench bench-reminders tail lint clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -27,11 +29,14 @@ install: $(STAMP)
 $(CHROMIUM):
 	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
 
-$(AXE): package.json
+$(NPM_STAMP): package.json package-lock.json
 	npm install --no-audit --no-fund --silent
-	@touch $(AXE)
+	@rm -f node_modules/.installed-*
+	@touch $(NPM_STAMP)
 
-browsers: $(CHROMIUM) $(AXE)
+npm: $(NPM_STAMP)
+
+browsers: $(CHROMIUM) $(NPM_STAMP)
 
 migrate: install
 	$(PY) -m shared.migrations
@@ -50,7 +55,7 @@ run: demo keys
 test: install browsers
 	$(PY) -m pytest
 
-test-unit: install
+test-unit: install npm
 	$(PY) -m pytest tests/unit
 
 test-integration: install
@@ -62,7 +67,7 @@ test-integration: install
 TEST_DATES := 2027-03-28T01:30:00+01:00 2027-03-28T03:30:00+02:00 2027-10-31T02:30:00+02:00 \
 	2027-10-31T02:30:00+01:00 2027-04-30T23:30:00+02:00 2026-12-31T23:59:00+01:00 2027-06-01T00:30:00+02:00
 
-test-dates: install
+test-dates: install npm
 	@failed=""; for instant in $(TEST_DATES); do \
 		echo "== tests/unit with the clock at $$instant"; \
 		$(PY) -m pytest tests/unit -q --clock-at=$$instant || failed="$$failed $$instant"; \

@@ -34,17 +34,19 @@ SITES = [
 PAID = {"hour": 200, "half_day": 500, "day": 1000, "money_box": False}
 FREE = {"hour": 0, "half_day": 0, "day": 0, "money_box": True}
 RATES = {"association": FREE, "citizen_group": FREE, "individual": PAID, "public_body": PAID, "company": PAID}
+# name, kind, capacity, coworking desks, equipment, accessibility
 ROOMS = {
     "la-coroutine": [
-        ("Salle de réunion", 10, ["écran", "tableau blanc", "wifi"], "Plain-pied, porte de 90 cm."),
-        ("Espace coworking", 20, ["20 postes", "wifi", "imprimante"], "Plain-pied."),
-        ("Salle d'événements", 40, ["vidéoprojecteur", "sono", "chaises"], "Plain-pied, toilettes adaptées."),
-        ("Makerspace", 8, ["imprimante 3D", "métier à tisser", "machines à coudre"], "Plain-pied."),
+        ("Salle de réunion", "meeting", 10, 0, ["écran", "tableau blanc", "wifi"], "Plain-pied, porte de 90 cm."),
+        ("Espace coworking", "coworking", 20, 20, ["20 postes", "wifi", "imprimante"], "Plain-pied."),
+        ("Salle d'événements", "event", 40, 0, ["vidéoprojecteur", "sono", "chaises"],
+         "Plain-pied, toilettes adaptées."),
+        ("Makerspace", "workshop", 8, 0, ["imprimante 3D", "métier à tisser", "machines à coudre"], "Plain-pied."),
     ],
     "mutualab": [
-        ("Open space", 20, ["20 postes", "wifi"], ""),
-        ("Salle de réunion 1", 8, ["écran"], ""),
-        ("Salle de réunion 2", 6, ["tableau blanc"], ""),
+        ("Open space", "coworking", 20, 20, ["20 postes", "wifi"], ""),
+        ("Salle de réunion 1", "meeting", 8, 0, ["écran"], ""),
+        ("Salle de réunion 2", "meeting", 6, 0, ["tableau blanc"], ""),
     ],
 }
 ORGANISATIONS = [("Collectif pour un revenu de base Lille", "association")]
@@ -125,11 +127,14 @@ def seed_booking(db: Database) -> None:
 
     with db.transaction() as session:
         for slug, rooms in ROOMS.items():
-            for name, capacity, equipment, accessibility in rooms:
+            for name, kind, capacity, desks, equipment, accessibility in rooms:
                 room_id = demo_id("room", f"{slug}/{name}")
-                if session.get(Room, room_id) is None:
+                room = session.get(Room, room_id)
+                if room is None:
                     service.create_room(session, demo_id("site", slug), name, capacity, equipment,
-                                        accessibility, rates=RATES, room_id=room_id)
+                                        accessibility, rates=RATES, room_id=room_id, kind=kind, desks=desks)
+                elif (room.kind, room.desks) != (kind, desks):   # seeded before rooms had a kind and desks
+                    service.update_room(session, room_id, {"kind": kind, "desks": desks})
 
 
 def seed(password: str | None = None) -> None:

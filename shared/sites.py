@@ -7,11 +7,13 @@ from marshmallow import EXCLUDE, Schema, fields
 from sqlalchemy import JSON, Integer, String, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
+from shared.bus.contracts import reads
 from shared.db import UTCDateTime
 
 SITE_EVENTS = ("platform.site.created", "platform.site.updated")
 
 
+@reads(*SITE_EVENTS)
 class SiteData(Schema):
     class Meta:
         unknown = EXCLUDE

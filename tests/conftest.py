@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 import pytest
 import time_machine
 
+from shared.bus.contracts import VIOLATIONS
 from shared.config import Settings
 from shared.db import Database
 from shared.identity import Identity, sign_identity
@@ -107,6 +108,18 @@ def pytest_sessionfinish(session, exitstatus):
         for report in skipped:
             reporter.write_line(f"SKIPPED under --clock-at: {report.nodeid}", red=True)
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+@pytest.fixture(autouse=True)
+def events_keep_their_contracts():
+    """Every event recorded during a test keeps its contract: a violation fails the test even where the code
+    under test caught the error (a worker loop that logs and goes on)."""
+    VIOLATIONS.clear()
+    yield
+    if VIOLATIONS:
+        broken = list(VIOLATIONS)
+        VIOLATIONS.clear()
+        pytest.fail("events broke their contract (shared.bus.contracts):\n" + "\n".join(broken), pytrace=False)
 
 
 @pytest.fixture(scope="session")

@@ -6,6 +6,7 @@ from sqlalchemy.orm import Session
 
 from gateway.notifications import service
 from gateway.notifications.deciding import record_decision
+from shared.bus.contracts import reads
 
 ID = fields.String(required=True, validate=lambda value: 0 < len(value) <= 80)
 
@@ -15,16 +16,20 @@ class _Data(Schema):
         unknown = EXCLUDE
 
 
+@reads("booking.reservation.requested", "booking.reservation.confirmed", "booking.reservation.declined",
+       "booking.reservation.cancelled")
 class ReservationData(_Data):
     reservation_id = ID
     site_id = ID
 
 
+@reads("relay.distribution.moved", "relay.distribution.cancelled", "relay.distribution.unstaffed")
 class DistributionData(_Data):
     distribution_id = ID
     site_id = ID
 
 
+@reads("relay.basket.absence_declared")
 class AbsenceData(_Data):
     basket_id = ID
     distribution_id = ID

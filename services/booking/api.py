@@ -258,7 +258,7 @@ class SeriesCancel(MethodView):
 
 # -- closures --------------------------------------------------------------------------------------
 
-closures = Blueprint("closures", __name__, url_prefix="/closures", description="Site closures")
+closures = Blueprint("closures", __name__, url_prefix="/closures", description="Closures of a site or a room")
 
 
 @closures.route("")
@@ -268,14 +268,14 @@ class Closures(MethodView):
     def get(self, query):
         """List the closures of a site (anyone)."""
         with database().transaction() as session:
-            return service.list_closures(session, query.get("site"), query.get("starts_from"))
+            return service.list_closures(session, query.get("site"), query.get("starts_from"), query.get("room"))
 
     @roles_required(*STAFF)
     @closures.arguments(ClosureCreateSchema)
     @closures.response(201, ClosureSchema)
     @closures.doc(security=[{"identity": []}])
     def post(self, payload):
-        """Close a site for a while: holidays, works (veilleur, admin)."""
+        """Close a site, or one room of it, for a while: holidays, works (veilleur, admin)."""
         with database().transaction() as session:
             return service.create_closure(session, **payload)
 

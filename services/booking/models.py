@@ -12,6 +12,8 @@ from shared.sites import SiteReplica
 # Outside organisations wait for a veilleur; people of the place (no organisation) are confirmed at once.
 DEFAULT_APPROVAL_FOR = ["association", "citizen_group", "public_body", "company"]
 ACTIVE_STATUSES = ("requested", "confirmed")
+# What a room is for; a coworking room has desks, and a reservation there takes some or all of them.
+ROOM_KINDS = ("meeting", "event", "workshop", "coworking")
 
 
 class Base(DeclarativeBase):
@@ -29,6 +31,8 @@ class Room(Base):
     site_id: Mapped[str] = mapped_column(ForeignKey("sites.id"), index=True)
     name: Mapped[str] = mapped_column(String(120))
     capacity: Mapped[int] = mapped_column(Integer)
+    kind: Mapped[str] = mapped_column(String(20), default="meeting")
+    desks: Mapped[int] = mapped_column(Integer, default=0)
     equipment: Mapped[list] = mapped_column(JSON, default=list)
     accessibility: Mapped[str] = mapped_column(Text, default="")
     currency: Mapped[str] = mapped_column(String(3), default="EUR")
@@ -75,6 +79,8 @@ class Reservation(Base):
     # End of the span the room is held: ends_at plus the room's buffer at booking time.
     blocked_until: Mapped[datetime] = mapped_column(UTCDateTime())
     attendees: Mapped[int] = mapped_column(Integer)
+    # Coworking desks it takes from coworkers (0 in a room without desks).
+    desks: Mapped[int] = mapped_column(Integer, default=0)
     title: Mapped[str | None] = mapped_column(String(200), nullable=True)
     public: Mapped[bool] = mapped_column(Boolean, default=False)
     requester_id: Mapped[str | None] = mapped_column(String(80), nullable=True, index=True)
@@ -98,12 +104,14 @@ class Reservation(Base):
 
 
 class Closure(Base):
-    """A site closed for a while (holidays, works): nothing can be booked then."""
+    """A site, or one room of it, closed for a while (holidays, works): nothing can be booked there then."""
 
     __tablename__ = "closures"
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     site_id: Mapped[str] = mapped_column(ForeignKey("sites.id"), index=True)
+    # None: the whole site.
+    room_id: Mapped[str | None] = mapped_column(ForeignKey("rooms.id"), nullable=True, index=True)
     starts_at: Mapped[datetime] = mapped_column(UTCDateTime())
     ends_at: Mapped[datetime] = mapped_column(UTCDateTime())
     reason: Mapped[str] = mapped_column(String(200), default="")

@@ -1,12 +1,16 @@
 """Request and response schemas of the booking API."""
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
+from services.booking.models import ROOM_KINDS
 from services.booking.service import MAX_BUFFER_MINUTES, MAX_DURATION_MINUTES
 from shared.fields import Cents, Integer
 from shared.identity import ORGANISATION_KINDS
 
 RATE_KINDS = (*ORGANISATION_KINDS, "individual")
 MAX_CENTS = 10_000_000
+MAX_DESKS = 1000
+KIND = "what the room is for: meeting, event, workshop or coworking"
+DESKS = "coworking desks in the room (0: none); at most its capacity"
 
 
 class RateSchema(Schema):
@@ -47,7 +51,10 @@ class RoomCreateSchema(RoomPolicySchema):
     site = fields.String(required=True, validate=validate.Length(1, 80),
                          metadata={"description": "site id or slug"})
     name = fields.String(required=True, validate=validate.Length(1, 120))
+    kind = fields.String(load_default="meeting", validate=validate.OneOf(ROOM_KINDS),
+                         metadata={"description": KIND})
     capacity = Integer(required=True, validate=validate.Range(1, 1000))
+    desks = Integer(load_default=0, validate=validate.Range(0, MAX_DESKS), metadata={"description": DESKS})
     equipment = fields.List(fields.String(validate=validate.Length(1, 80)),
                             load_default=list, validate=validate.Length(max=50))
     accessibility = fields.String(load_default="", validate=validate.Length(max=2000))
@@ -57,7 +64,9 @@ class RoomCreateSchema(RoomPolicySchema):
 
 class RoomUpdateSchema(RoomPolicySchema):
     name = fields.String(validate=validate.Length(1, 120))
+    kind = fields.String(validate=validate.OneOf(ROOM_KINDS), metadata={"description": KIND})
     capacity = Integer(validate=validate.Range(1, 1000))
+    desks = Integer(validate=validate.Range(0, MAX_DESKS), metadata={"description": DESKS})
     equipment = fields.List(fields.String(validate=validate.Length(1, 80)), validate=validate.Length(max=50))
     accessibility = fields.String(validate=validate.Length(max=2000))
     rates = fields.Nested(RatesSchema)
@@ -72,7 +81,9 @@ class RoomSchema(RoomPolicySchema):
     id = fields.String()
     site_id = fields.String()
     name = fields.String()
+    kind = fields.String(metadata={"description": KIND})
     capacity = Integer()
+    desks = Integer(metadata={"description": DESKS})
     equipment = fields.List(fields.String())
     accessibility = fields.String()
     currency = fields.String()
@@ -102,6 +113,8 @@ class ReservationCreateSchema(Schema):
     starts_at = moment(required=True)
     ends_at = moment(required=True)
     attendees = Integer(required=True, validate=validate.Range(1, 1000))
+    desks = Integer(validate=validate.Range(0, MAX_DESKS), metadata={
+        "description": "in a room with coworking desks: how many it takes from coworkers (default: all)"})
     title = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=200),
                           metadata={"description": "shown in the public calendars when public"})
     public = fields.Boolean(load_default=False, metadata={"description": "shown in the public calendars"})
@@ -140,6 +153,7 @@ class ReservationPublicSchema(Schema):
     starts_at = fields.DateTime()
     ends_at = fields.DateTime()
     attendees = Integer()
+    desks = Integer(metadata={"description": "coworking desks it takes (0 in a room without desks)"})
     title = fields.String(allow_none=True)
     public = fields.Boolean()
     status = fields.String()
@@ -245,7 +259,9 @@ class SeriesCancelSchema(Schema):
 
 
 class ClosureCreateSchema(Schema):
-    site = fields.String(required=True, validate=validate.Length(1, 80))
+    site = fields.String(required=True, validate=validate.Length(1, 80), metadata={"description": "site id or slug"})
+    room = fields.String(validate=validate.Length(1, 36),
+                         metadata={"description": "close only this room of the site (default: the whole site)"})
     starts_at = moment(required=True)
     ends_at = moment(required=True)
     reason = fields.String(load_default="", validate=validate.Length(max=200),
@@ -255,6 +271,7 @@ class ClosureCreateSchema(Schema):
 class ClosureSchema(Schema):
     id = fields.String()
     site_id = fields.String()
+    room_id = fields.String(allow_none=True, metadata={"description": "the room closed; null: the whole site"})
     starts_at = fields.DateTime()
     ends_at = fields.DateTime()
     reason = fields.String()
@@ -264,6 +281,8 @@ class ClosureSchema(Schema):
 
 class ClosureQuerySchema(Schema):
     site = fields.String(validate=validate.Length(1, 80))
+    room = fields.String(validate=validate.Length(1, 36),
+                         metadata={"description": "the closures that close this room: its site's and its own"})
     starts_from = moment(data_key="from")
 
 

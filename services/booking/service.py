@@ -67,8 +67,8 @@ def require_site(session: Session, site_ref: str, field: str = "site") -> Site:
 
 def room_event_data(room: Room) -> dict:
     return {
-        "room_id": room.id, "site_id": room.site_id, "name": room.name, "capacity": room.capacity,
-        "equipment": list(room.equipment), "accessibility": room.accessibility,
+        "room_id": room.id, "site_id": room.site_id, "name": room.name, "kind": room.kind, "desks": room.desks,
+        "capacity": room.capacity, "equipment": list(room.equipment), "accessibility": room.accessibility,
         "currency": room.currency, "rates": room.rates,
     }
 
@@ -77,12 +77,13 @@ def create_room(session: Session, site: str, name: str, capacity: int, equipment
                 accessibility: str = "", currency: str = "EUR", rates: dict | None = None,
                 room_id: str | None = None, approval_required_for: list | None = None,
                 min_duration_minutes: int = 30, max_duration_minutes: int = 720, horizon_days: int = 180,
-                buffer_minutes: int = 0) -> Room:
+                buffer_minutes: int = 0, kind: str = "meeting", desks: int = 0) -> Room:
     found = require_site(session, site)
     _check_durations(min_duration_minutes, max_duration_minutes)
+    _check_desks(desks, capacity)
     now = utcnow()
     room = Room(
-        id=room_id or str(uuid.uuid4()), site_id=found.id, name=name, capacity=capacity,
+        id=room_id or str(uuid.uuid4()), site_id=found.id, name=name, capacity=capacity, kind=kind, desks=desks,
         equipment=list(equipment), accessibility=accessibility, currency=currency,
         rates={**DEFAULT_RATES, **(rates or {})}, created_at=now, updated_at=now,
         approval_required_for=list(DEFAULT_APPROVAL_FOR if approval_required_for is None
@@ -99,6 +100,11 @@ def create_room(session: Session, site: str, name: str, capacity: int, equipment
 def _check_durations(minimum: int, maximum: int) -> None:
     if minimum > maximum:
         raise invalid("min_duration_minutes", f"must not exceed max_duration_minutes ({maximum})")
+
+
+def _check_desks(desks: int, capacity: int) -> None:
+    if desks > capacity:
+        raise invalid("desks", f"a desk seats one person: at most the room's capacity ({capacity})")
 
 
 def get_room(session: Session, room_id: str) -> Room:
@@ -120,6 +126,7 @@ def update_room(session: Session, room_id: str, changes: dict) -> Room:
         raise Problem(409, "Room retired", "A retired room cannot be changed.", slug="room-retired")
     _check_durations(changes.get("min_duration_minutes", room.min_duration_minutes),
                      changes.get("max_duration_minutes", room.max_duration_minutes))
+    _check_desks(changes.get("desks", room.desks), changes.get("capacity", room.capacity))
     for key, value in changes.items():
         if key == "rates":
             value = {**room.rates, **value}
@@ -166,6 +173,17 @@ def duration_minutes(starts_at: datetime, ends_at: datetime) -> int:
     return math.ceil((ends_at - starts_at).total_seconds() / 60)
 
 
+def desks_taken(room: Room, desks: int | None) -> int:
+    """How many of the room's desks a reservation takes: all of them unless it says fewer."""
+    if desks is None:
+        return room.desks
+    if desks > room.desks:
+        detail = (f"{room.name} has no coworking desks: leave desks out or give 0." if room.desks == 0 else
+                  f"{room.name} has {room.desks} coworking desks; {desks} were asked for.")
+        raise rule_broken("desks", "Not that many desks", detail, "desks", max_desks=room.desks)
+    return desks
+
+
 def check_shape(room: Room, starts_at: datetime, ends_at: datetime, attendees: int) -> None:
     """Rules that hold or fail for every occurrence alike: order, duration, capacity."""
     if ends_at <= starts_at:
@@ -205,15 +223,17 @@ def check_calendar(session: Session, room: Room, site: Site, starts_at: datetime
                           f"({site.timezone}); the reservation must fit in one of these spans.",
                           "starts_at", opening_hours=hours, timezone=site.timezone)
     closure = session.scalars(select(Closure).where(
-        Closure.site_id == site.id, Closure.starts_at < ends_at, Closure.ends_at > starts_at)
+        Closure.site_id == site.id, _closes(room.id), Closure.starts_at < ends_at, Closure.ends_at > starts_at)
         .order_by(Closure.starts_at)).first()
     if closure is not None:
-        raise rule_broken("closure", "Site closed",
-                          f"{site.name} is closed from {rfc3339(closure.starts_at, site)} to "
+        closed = room.name if closure.room_id else site.name
+        raise rule_broken("closure", "Room closed" if closure.room_id else "Site closed",
+                          f"{closed} is closed from {rfc3339(closure.starts_at, site)} to "
                           f"{rfc3339(closure.ends_at, site)}" + (f" ({closure.reason})" if closure.reason else "")
                           + ".", "starts_at",
                           closure={"starts_at": rfc3339(closure.starts_at, site),
-                                   "ends_at": rfc3339(closure.ends_at, site), "reason": closure.reason})
+                                   "ends_at": rfc3339(closure.ends_at, site), "reason": closure.reason,
+                                   "room_id": closure.room_id})
 
 
 def conflicting(session: Session, room_id: str, starts_at: datetime, blocked_until: datetime,
@@ -264,7 +284,8 @@ def reservation_event_data(reservation: Reservation) -> dict:
     data = {
         "reservation_id": reservation.id, "room_id": reservation.room_id, "site_id": reservation.site_id,
         "series_id": reservation.series_id, "starts_at": rfc3339(reservation.starts_at),
-        "ends_at": rfc3339(reservation.ends_at), "attendees": reservation.attendees,
+        "ends_at": rfc3339(reservation.ends_at), "blocked_until": rfc3339(reservation.blocked_until),
+        "desks": reservation.desks, "attendees": reservation.attendees,
         "public": reservation.public, "status": reservation.status,
     }
     if reservation.public and reservation.title:
@@ -297,7 +318,7 @@ def _insert_reservation(session: Session, reservation: Reservation, site: Site) 
 
 
 def _new_reservation(room: Room, identity: Identity, starts_at: datetime, ends_at: datetime,
-                     attendees: int, title: str | None, public: bool, now: datetime,
+                     attendees: int, desks: int, title: str | None, public: bool, now: datetime,
                      series_id: str | None = None) -> Reservation:
     kind = rate_kind(identity.organisation_kind)
     price = price_for(room, kind, starts_at, ends_at)
@@ -305,7 +326,7 @@ def _new_reservation(room: Room, identity: Identity, starts_at: datetime, ends_a
     return Reservation(
         id=str(uuid.uuid4()), room_id=room.id, site_id=room.site_id, series_id=series_id,
         starts_at=starts_at, ends_at=ends_at, blocked_until=ends_at + timedelta(minutes=room.buffer_minutes),
-        attendees=attendees, title=title or None, public=public, requester_id=identity.subject,
+        attendees=attendees, desks=desks, title=title or None, public=public, requester_id=identity.subject,
         organisation_id=identity.organisation_id, rate_kind=kind, status="requested",
         currency=room.currency, list_price_cents=price["total_cents"], price_cents=price["total_cents"],
         price_breakdown=price["lines"], money_box=price["money_box"], contribution_cents=0,
@@ -318,10 +339,11 @@ def _auto_confirms(room: Room, identity: Identity) -> bool:
 
 
 def _book(session: Session, room: Room, site: Site, identity: Identity, starts_at: datetime,
-          ends_at: datetime, attendees: int, title: str | None, public: bool, now: datetime,
+          ends_at: datetime, attendees: int, desks: int, title: str | None, public: bool, now: datetime,
           series_id: str | None = None) -> Reservation:
     check_calendar(session, room, site, starts_at, ends_at, now)
-    reservation = _new_reservation(room, identity, starts_at, ends_at, attendees, title, public, now, series_id)
+    reservation = _new_reservation(room, identity, starts_at, ends_at, attendees, desks, title, public, now,
+                                   series_id)
     _insert_reservation(session, reservation, site)
     _publish(session, events.RESERVATION_REQUESTED, reservation)
     if _auto_confirms(room, identity):
@@ -333,11 +355,13 @@ def _book(session: Session, room: Room, site: Site, identity: Identity, starts_a
 
 def request_reservation(session: Session, identity: Identity, room_id: str, starts_at: datetime,
                         ends_at: datetime, attendees: int, title: str | None = None, public: bool = False,
-                        now: datetime | None = None) -> Reservation:
+                        now: datetime | None = None, desks: int | None = None) -> Reservation:
+    """`desks`: how many of a coworking room's desks it takes (default: all of them)."""
     now = now or utcnow()
     room, site = bookable_room(session, room_id, lock=True)
     check_shape(room, starts_at, ends_at, attendees)
-    return _book(session, room, site, identity, starts_at, ends_at, attendees, title, public, now)
+    taken = desks_taken(room, desks)
+    return _book(session, room, site, identity, starts_at, ends_at, attendees, taken, title, public, now)
 
 
 def can_see_everything(reservation: Reservation, identity: Identity | None) -> bool:
@@ -360,7 +384,8 @@ def get_reservation(session: Session, reservation_id: str, identity: Identity | 
     return reservation, full
 
 
-PUBLIC_FIELDS = ("id", "room_id", "site_id", "starts_at", "ends_at", "attendees", "title", "public", "status")
+PUBLIC_FIELDS = ("id", "room_id", "site_id", "starts_at", "ends_at", "attendees", "desks", "title", "public",
+                 "status")
 
 
 def public_view(reservation: Reservation) -> dict:
@@ -489,11 +514,13 @@ def record_contribution(session: Session, reservation_id: str, identity: Identit
 
 def request_series(session: Session, identity: Identity, room_id: str, starts_at: datetime, ends_at: datetime,
                    attendees: int, frequency: str, until: date | None = None, count: int | None = None,
-                   title: str | None = None, public: bool = False, now: datetime | None = None) -> dict:
+                   title: str | None = None, public: bool = False, now: datetime | None = None,
+                   desks: int | None = None) -> dict:
     """Book every occurrence that fits; report each one that does not, with the rule it breaks."""
     now = now or utcnow()
     room, site = bookable_room(session, room_id, lock=True)
     check_shape(room, starts_at, ends_at, attendees)
+    taken = desks_taken(room, desks)
     if until is not None:
         today, first_day = now.astimezone(zone(site)).date(), starts_at.astimezone(zone(site)).date()
         if until < max(today, first_day):
@@ -511,7 +538,7 @@ def request_series(session: Session, identity: Identity, room_id: str, starts_at
                                                                    until=until, count=count):
         try:
             created.append(_book(session, room, site, identity, occurrence_start, occurrence_end, attendees,
-                                 title, public, now, series_id=series.id))
+                                 taken, title, public, now, series_id=series.id))
         except Problem as problem:
             if problem.status >= 500:
                 raise
@@ -552,26 +579,51 @@ def cancel_series(session: Session, series_id: str, identity: Identity,
 
 # -- closures --------------------------------------------------------------------------------------
 
-def create_closure(session: Session, site: str, starts_at: datetime, ends_at: datetime, reason: str = "") -> Closure:
+def _closes(room_id: str):
+    """The closures that close this room: its site's whole-site ones and its own."""
+    return or_(Closure.room_id.is_(None), Closure.room_id == room_id)
+
+
+def closure_event_data(closure: Closure) -> dict:
+    # The reason is text a veilleur typed: events never carry it (GET /closures shows it).
+    return {"closure_id": closure.id, "site_id": closure.site_id, "room_id": closure.room_id,
+            "starts_at": rfc3339(closure.starts_at), "ends_at": rfc3339(closure.ends_at)}
+
+
+def create_closure(session: Session, site: str, starts_at: datetime, ends_at: datetime, reason: str = "",
+                   room: str | None = None) -> Closure:
+    """Close the whole site, or only `room` of it, from `starts_at` to `ends_at`."""
     found = require_site(session, site)
+    closed_room = None
+    if room is not None:
+        closed_room = session.get(Room, room)
+        if closed_room is None or closed_room.site_id != found.id:
+            raise invalid("room", f"no room {room!r} at {found.name}")
     if ends_at <= starts_at:
         raise rule_broken("end_after_start", "End before start", "ends_at must come after starts_at.", "ends_at")
-    closure = Closure(id=str(uuid.uuid4()), site_id=found.id, starts_at=utc(starts_at), ends_at=utc(ends_at),
-                      reason=reason, created_at=utcnow())
+    closure = Closure(id=str(uuid.uuid4()), site_id=found.id, room_id=closed_room.id if closed_room else None,
+                      starts_at=utc(starts_at), ends_at=utc(ends_at), reason=reason, created_at=utcnow())
     session.add(closure)
     session.flush()
     # Existing reservations are left as they are: a veilleur decides to move or cancel each one.
-    closure.affected_reservations = list(session.scalars(select(Reservation.id).where(
+    affected = select(Reservation.id).where(
         Reservation.site_id == found.id, Reservation.status.in_(ACTIVE_STATUSES),
         Reservation.starts_at < closure.ends_at, Reservation.ends_at > closure.starts_at)
-        .order_by(Reservation.starts_at)))
+    if closed_room is not None:
+        affected = affected.where(Reservation.room_id == closed_room.id)
+    closure.affected_reservations = list(session.scalars(affected.order_by(Reservation.starts_at)))
+    record_event(session, events.SOURCE, events.CLOSURE_CREATED, closure_event_data(closure), subject=closure.id)
     return closure
 
 
-def list_closures(session: Session, site: str | None = None, starts_from: datetime | None = None) -> list[Closure]:
+def list_closures(session: Session, site: str | None = None, starts_from: datetime | None = None,
+                  room: str | None = None) -> list[Closure]:
+    """Closures of a site, or those that close one room (its site's and its own)."""
     query = select(Closure).order_by(Closure.starts_at)
     if site:
         query = query.where(Closure.site_id == require_site(session, site).id)
+    if room:
+        query = query.where(_closes(room), Closure.site_id == get_room(session, room).site_id)
     if starts_from:
         query = query.where(Closure.ends_at > starts_from)
     return list(session.scalars(query))
@@ -581,6 +633,7 @@ def delete_closure(session: Session, closure_id: str) -> None:
     closure = session.get(Closure, closure_id)
     if closure is None:
         raise not_found("Closure")
+    record_event(session, events.SOURCE, events.CLOSURE_DELETED, closure_event_data(closure), subject=closure.id)
     session.delete(closure)
 
 
@@ -593,9 +646,15 @@ def _check_range(starts: datetime, ends: datetime) -> None:
         raise invalid("to", f"the range is at most {MAX_RANGE_DAYS} days")
 
 
-def _closure_spans(session: Session, site_id: str, starts: datetime, ends: datetime) -> list:
-    return [(c.starts_at, c.ends_at) for c in session.scalars(select(Closure).where(
-        Closure.site_id == site_id, Closure.starts_at < ends, Closure.ends_at > starts))]
+def _site_closures(session: Session, site_id: str, starts: datetime, ends: datetime) -> list:
+    """(room id or None for the whole site, starts, ends) of the closures of a site during [starts, ends)."""
+    return list(session.execute(select(Closure.room_id, Closure.starts_at, Closure.ends_at).where(
+        Closure.site_id == site_id, Closure.starts_at < ends, Closure.ends_at > starts)))
+
+
+def _closing(closures: list, room_id: str | None) -> list:
+    """The spans of `closures` that close this room (None: those that close the whole site)."""
+    return [(s, e) for closed_room, s, e in closures if closed_room is None or closed_room == room_id]
 
 
 # The longest span a reservation can block: the longest duration a room allows and the longest buffer
@@ -617,7 +676,8 @@ def _busy(session: Session, room_id: str, starts: datetime, ends: datetime) -> l
 
 def room_availability(session: Session, room: Room, site: Site, starts: datetime, ends: datetime,
                       closures: list | None = None) -> dict:
-    closures = _closure_spans(session, site.id, starts, ends) if closures is None else closures
+    """`closures`: the site's, from _site_closures."""
+    closures = _closing(_site_closures(session, site.id, starts, ends) if closures is None else closures, room.id)
     busy = _busy(session, room.id, starts, ends)
     taken = [(r.starts_at, r.blocked_until) for r in busy]
     return {
@@ -641,9 +701,9 @@ def availability(session: Session, starts: datetime, ends: datetime, room_id: st
         rooms = list_rooms(session, found.id)
     else:
         raise invalid("room", "give a room or a site")
-    closures = _closure_spans(session, found.id, starts, ends)
+    closures = _site_closures(session, found.id, starts, ends)
     return {"site_id": found.id, "timezone": found.timezone, "starts_from": utc(starts), "until": utc(ends),
-            "closures": [{"starts_at": s, "ends_at": e} for s, e in closures],
+            "closures": [{"starts_at": s, "ends_at": e} for s, e in _closing(closures, None)],
             "rooms": [room_availability(session, room, found, starts, ends, closures) for room in rooms]}
 
 
@@ -675,14 +735,14 @@ def first_free_slot(session: Session, starting_from: datetime, duration: int, at
     search_end = starts + timedelta(days=FIRST_FREE_SEARCH_DAYS)
     while starts < search_end:
         ends = min(starts + window, search_end)
-        closures = _closure_spans(session, found.id, starts, ends + length)
+        closures = _site_closures(session, found.id, starts, ends + length)
         best = None
         for room in rooms:
             latest = now + timedelta(days=room.horizon_days)
             busy = [(r.starts_at - timedelta(minutes=room.buffer_minutes), r.blocked_until)
                     for r in _busy(session, room.id, starts, ends + length + timedelta(minutes=room.buffer_minutes))]
             for free_start, free_end in subtract(open_spans(site=found, starts=starts, ends=ends + length,
-                                                            closures=closures), busy):
+                                                            closures=_closing(closures, room.id)), busy):
                 if free_end - free_start >= length and free_start <= latest and free_start < ends:
                     if best is None or free_start < best[1]:
                         best = (room, free_start)

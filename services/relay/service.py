@@ -25,15 +25,14 @@ from shared.bus import record_event
 from shared.events import utcnow
 from shared.problems import Problem, conflict, get_or_not_found, invalid, not_found
 
-WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+WEEKDAYS = events.WEEKDAYS
 # No 0/O, 1/I/L: a code read aloud or copied from a phone is not misread.
 CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
 CODE_LENGTH = 6
 MAX_DISTRIBUTIONS = 60
 UNSTAFFED_NOTICE = timedelta(hours=48)
 ROLES = ("opener", "distributor")
-# What a basket holds, as a code: events carry it instead of the description a veilleur typed.
-BASKET_CATEGORIES = ("vegetables", "fruit", "vegetables_and_fruit", "eggs", "dairy", "bread", "meat", "mixed")
+BASKET_CATEGORIES = events.BASKET_CATEGORIES   # codes of what a basket holds, as events carry them
 OPEN = ("expected", "offered")          # baskets someone may still collect
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 from sqlalchemy import func, insert, select, text
 from sqlalchemy.orm import Session
 
+from shared.bus.contracts import check
 from shared.bus.tables import PENDING, outbox
 from shared.events import encode, new_event, utcnow
 from shared.logs import request_id_var
@@ -13,7 +14,11 @@ NOTIFY_CHANNEL = "veilleuse_outbox"
 
 def record_event(session: Session, source: str, type_: str, data: dict,
                  subject: str | None = None) -> dict:
-    """Add one event to the outbox; it leaves only if the caller's transaction commits."""
+    """Add one event to the outbox; it leaves only if the caller's transaction commits.
+
+    The data must keep the contract of its type (shared.bus.contracts): a ContractViolation otherwise, which
+    fails the use case rather than send outside programs what they were not promised."""
+    check(source, type_, data, subject)
     event = new_event(type_, f"/veilleuse/{source}", data, subject=subject,
                       correlationid=request_id_var.get())
     session.execute(insert(outbox).values(

@@ -4,14 +4,22 @@ import threading
 
 from sqlalchemy import func, select
 
-from shared.bus import record_event
 from shared.bus.consumer import REASON_HEADER, Consumer
 from shared.bus.relay import OutboxRelay
 from shared.bus.tables import inbox, outbox
 from shared.bus.tail import Tap
 from shared.db import Database
 from shared.events import encode, new_event
-from tests.support.bus import Running, drain_queue, host_port, publish_raw, queue_exists, via_proxy, wait_until
+from tests.support.bus import (
+    Running,
+    drain_queue,
+    host_port,
+    publish_raw,
+    queue_exists,
+    record_example,
+    via_proxy,
+    wait_until,
+)
 from tests.support.tcpproxy import TcpProxy
 
 EXCHANGE, DLX = "veilleuse.events", "veilleuse.dlx"
@@ -26,7 +34,7 @@ def record(db, n, type_="booking.room.created", start=0):
     ids = []
     for i in range(start, start + n):
         with db.transaction() as session:
-            ids.append(record_event(session, "booking", type_, {"room_id": f"room-{i}"}, subject=f"room-{i}")["id"])
+            ids.append(record_example(session, type_, f"room-{i}")["id"])
     return ids
 
 

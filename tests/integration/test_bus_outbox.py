@@ -5,13 +5,12 @@ from datetime import datetime, timezone
 from sqlalchemy import func, insert, select
 
 from services.booking import create_app as create_booking
-from shared.bus import record_event
 from shared.bus.relay import OutboxRelay
 from shared.bus.tables import outbox
 from shared.bus.tail import Tap
 from shared.events import encode, new_event
 from tests.conftest import app_for
-from tests.support.bus import Running, host_port, via_proxy, wait_until
+from tests.support.bus import Running, host_port, record_example, via_proxy, wait_until
 from tests.support.tcpproxy import TcpProxy
 
 EXCHANGE = "veilleuse.events"
@@ -27,7 +26,7 @@ def record(db, n, start=0):
     ids = []
     for i in range(start, start + n):
         with db.transaction() as session:
-            ids.append(record_event(session, "booking", "booking.room.created", {"room_id": f"room-{i}"})["id"])
+            ids.append(record_example(session, "booking.room.created", f"room-{i}")["id"])
     return ids
 
 

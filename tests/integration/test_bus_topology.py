@@ -9,7 +9,6 @@ from sqlalchemy import select
 from gateway import service as gateway_service
 from services.booking.models import Site as BookingSite
 from services.booking.worker import QUEUES as BOOKING_QUEUES
-from shared.bus import record_event
 from shared.bus.amqp import connect
 from shared.bus.consumer import Consumer
 from shared.bus.relay import OutboxRelay
@@ -17,7 +16,7 @@ from shared.bus.tables import outbox
 from shared.bus.topology import declare_exchange, declare_topology
 from shared.config import ROOT
 from shared.db import Database
-from tests.support.bus import Running, drain_queue, wait_until
+from tests.support.bus import Running, drain_queue, record_example, wait_until
 
 EXCHANGE, DLX = "veilleuse.events", "veilleuse.dlx"
 
@@ -67,7 +66,7 @@ def test_an_event_type_no_internal_queue_binds_is_sent_and_kept_in_the_bounded_u
     db = dbs["booking"]
     try:
         with db.transaction() as session:  # only outside programs (the coworking app) consume room events
-            event = record_event(session, "booking", "booking.room.created", {"room_id": "r-1"})
+            event = record_example(session, "booking.room.created", "r-1")
         with Running(OutboxRelay(db, amqp_url, EXCHANGE)):
             assert wait_until(lambda: [row.sent_at is not None for row in rows(db)] == [True])
         assert [row.attempts for row in rows(db)] == [0]
@@ -87,7 +86,7 @@ def test_an_event_nobody_can_route_is_not_marked_sent_until_the_topology_exists(
     finally:
         connection.close()
     with db.transaction() as session:
-        record_event(session, "booking", "booking.room.created", {"room_id": "r-2"})
+        record_example(session, "booking.room.created", "r-2")
     relay = OutboxRelay(db, amqp_url, EXCHANGE)
     with Running(relay):
         # The broker returns it (the relay then waits longer before its next round); the row stays in

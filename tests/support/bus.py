@@ -1,4 +1,5 @@
-"""Helpers for bus tests: run loops in threads, publish raw messages, read a dead-letter queue."""
+"""Helpers for bus tests: record valid events, run loops in threads, publish raw messages, read a dead-letter
+queue."""
 from __future__ import annotations
 
 import threading
@@ -7,8 +8,18 @@ import urllib.parse
 
 import pika
 
+from shared.bus import record_event
 from shared.bus.amqp import connect
+from shared.bus.contracts import contract_of, example_data
 from shared.bus.topology import declare_exchange
+
+
+def record_example(session, type_: str, subject: str) -> dict:
+    """Record a valid event of this type about `subject` (its contract's example, with `subject` as the id):
+    for tests of the bus itself, which need events, not any service's use cases."""
+    publisher, contract = contract_of(type_)
+    data = example_data(type_, **{contract.subject: subject})
+    return record_event(session, publisher, type_, data, subject=subject)
 
 
 class Running:

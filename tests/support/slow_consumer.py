@@ -9,7 +9,16 @@ from pathlib import Path
 
 from shared.bus import record_event
 from shared.bus.consumer import Consumer
+from shared.bus.contracts import Contract, EventData, Text, publishes
 from shared.db import Database
+
+
+class AppliedData(EventData):
+    of = Text("the id of the event handled", length=(1, 36))
+
+
+# A type of this test only: its outbox row is the handler's visible effect.
+publishes("relay", Contract("relay.test.applied", AppliedData, "The slow consumer handled an event."))
 
 
 def main(database_url: str, amqp_url: str, queue: str, marker_dir: str) -> None:

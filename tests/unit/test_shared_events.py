@@ -5,11 +5,11 @@ import pytest
 from marshmallow import Schema, ValidationError, fields
 from sqlalchemy import func, select
 
-from shared.bus import record_event
 from shared.bus.consumer import Consumer, PermanentFailure
 from shared.bus.tables import inbox, outbox
 from shared.events import InvalidEvent, decode, encode, new_event
 from shared.logs import request_id_var
+from tests.support.bus import record_example
 
 
 def test_new_event_is_a_cloudevent_with_correlation_id():
@@ -111,10 +111,10 @@ def test_outbox_row_exists_only_if_the_business_transaction_commits(sqlite_datab
     try:
         with pytest.raises(ValidationError):
             with db.transaction() as session:
-                record_event(session, "booking", "booking.room.created", {"room_id": "a"})
+                record_example(session, "booking.room.created", "a")
                 raise ValidationError("business rule broken after the event was recorded")
         with db.transaction() as session:
-            event = record_event(session, "booking", "booking.room.created", {"room_id": "b"})
+            event = record_example(session, "booking.room.created", "b")
     finally:
         request_id_var.reset(token)
     with db.sessions() as session:

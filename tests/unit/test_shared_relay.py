@@ -3,9 +3,9 @@ import pika
 import pytest
 from sqlalchemy import select
 
-from shared.bus import record_event
 from shared.bus.relay import ConfirmingPublisher, OutboxRelay
 from shared.bus.tables import outbox
+from tests.support.bus import record_example
 
 
 class FakeChannel:
@@ -56,7 +56,7 @@ def record(db, n):
     ids = []
     for i in range(n):
         with db.transaction() as session:
-            ids.append(record_event(session, "booking", "booking.room.created", {"room_id": str(i)})["id"])
+            ids.append(record_example(session, "booking.room.created", str(i))["id"])
     return ids
 
 
