@@ -12,7 +12,7 @@ RATELIMIT_STORAGE_URI ?= redis://127.0.0.1:6379/0
 AXE := node_modules/axe-core/axe.min.js
 CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: install browsers keys migrate demo run test test-unit test-integration test-dates test-e2e bench bench-reminders tail lint clean
+.PHONY: install browsers keys migrate demo admin run test test-unit test-integration test-dates test-e2e bench bench-reminders tail lint clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -38,6 +38,12 @@ migrate: install
 
 demo: migrate
 	$(PY) -m infra.demo_data
+
+# The first admin of a deployment: asks the password twice (or reads it from stdin); no default password.
+# Without EMAIL it stops before migrating anything.
+$(if $(filter admin,$(MAKECMDGOALS)),$(if $(EMAIL),,$(error usage: make admin EMAIL=you@example.org [NAME='Your name'])))
+admin: migrate
+	$(PY) -m gateway.admin_cli "$(EMAIL)" --name "$(NAME)"
 
 # Random keys, kept under var/keys/ (mode 0600): made the first time, the same ones every time after.
 keys: install
