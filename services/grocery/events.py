@@ -7,6 +7,7 @@ SOURCE = "grocery"
 HOUSEHOLD_REGISTERED = "grocery.household.registered"
 HOUSEHOLD_RENEWED = "grocery.household.renewed"
 HOUSEHOLD_EXPIRED = "grocery.household.expired"
+HOUSEHOLD_ENDED = "grocery.household.ended"
 SALE_COMPLETED = "grocery.sale.completed"
 STOCK_LOW = "grocery.stock.low"
 LOT_EXPIRING = "grocery.lot.expiring"
@@ -14,8 +15,8 @@ LOT_EXPIRING = "grocery.lot.expiring"
 BASKET_UNCLAIMED = "relay.basket.unclaimed"
 ACCOUNT_ERASED = "identity.account.erased"
 
-PUBLISHED = (HOUSEHOLD_REGISTERED, HOUSEHOLD_RENEWED, HOUSEHOLD_EXPIRED, SALE_COMPLETED, STOCK_LOW,
-             LOT_EXPIRING)
+PUBLISHED = (HOUSEHOLD_REGISTERED, HOUSEHOLD_RENEWED, HOUSEHOLD_EXPIRED, HOUSEHOLD_ENDED, SALE_COMPLETED,
+             STOCK_LOW, LOT_EXPIRING)
 CONSUMED = (*SITE_EVENTS, BASKET_UNCLAIMED, ACCOUNT_ERASED)
 
 
