@@ -261,7 +261,11 @@ PAGES_FOR_STAFF = ["/account", "/baskets", "/reservations", "/housing", "/housin
                    "/housing/offers/new", "/housing/review", "/veilleur", "/veilleur/checkout",
                    "/veilleur/near-expiry", "/veilleur/households/new", "/admin", "/admin/sites", "/admin/sites/new",
                    "/admin/sites/la-coroutine/edit", "/admin/rooms", "/admin/rooms/new", "/admin/accounts",
-                   "/admin/api-keys", "/sites/la-coroutine/book"]
+                   "/admin/api-keys", "/sites/la-coroutine/book", "/veilleur/amap", "/veilleur/amap/producers",
+                   "/veilleur/amap/producers/new", "/veilleur/amap/contracts/new", "/veilleur/distributions",
+                   "/veilleur/sheets", "/veilleur/grocery", "/veilleur/grocery/rules", "/veilleur/grocery/products",
+                   "/veilleur/grocery/products/new", "/veilleur/grocery/stock", "/veilleur/grocery/lots/new",
+                   "/veilleur/grocery/households"]
 
 
 def test_every_page_passes_axe_and_fits_the_screen(person):
