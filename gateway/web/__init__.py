@@ -27,6 +27,7 @@ class NoStoreSessionInterface(SecureCookieSessionInterface):
 
 
 def init_web(app: Flask) -> None:
+    from gateway.web import amap_days, grocery_households, grocery_stock  # noqa: F401 - their routes, on the blueprints below
     from gateway.web.admin import admin_pages
     from gateway.web.amap_staff import amap_staff
     from gateway.web.booking import booking_pages
