@@ -3,17 +3,8 @@ import re
 
 import pytest
 import requests
-from playwright.sync_api import sync_playwright  # noqa: E402
 
-from tests.e2e.web_support import VARIANTS, Person, T, launch
-
-
-@pytest.fixture(scope="session")
-def browser():
-    with sync_playwright() as playwright:
-        chromium = launch(playwright)
-        yield chromium
-        chromium.close()
+from tests.e2e.web_support import VARIANTS, Person, T
 
 
 @pytest.fixture(params=list(VARIANTS))

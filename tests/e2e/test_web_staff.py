@@ -7,13 +7,12 @@ from datetime import timedelta
 import pytest
 import requests
 
-from tests.e2e.test_web_browser import browser  # noqa: F401 - the session's Chromium
 from tests.e2e.web_support import VARIANTS, Person, requests_post
 from tests.support.platform_time import weekday_ahead
 
 
 @pytest.fixture(params=list(VARIANTS))
-def person(request, browser, system):  # noqa: F811
+def person(request, browser, system):
     variant = VARIANTS[request.param]
     context = browser.new_context(viewport=variant["viewport"], bypass_csp=True, locale=variant["lang"])
     page = context.new_page()
