@@ -14,7 +14,7 @@ RATELIMIT_STORAGE_URI ?= redis://127.0.0.1:6379/0
 NPM_STAMP := node_modules/.installed-$(shell cat package.json package-lock.json | cksum | cut -d' ' -f1)
 CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: install npm browsers keys migrate demo run test test-unit test-integration test-dates test-e2e bench bench-reminders tail lint clean
+.PHONY: install npm browsers keys migrate demo admin run test test-unit test-integration test-dates test-e2e bench bench-reminders tail lint clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -43,6 +43,12 @@ migrate: install
 
 demo: migrate
 	$(PY) -m infra.demo_data
+
+# The first admin of a deployment: asks the password twice (or reads it from stdin); no default password.
+# Without EMAIL it stops before migrating anything.
+$(if $(filter admin,$(MAKECMDGOALS)),$(if $(EMAIL),,$(error usage: make admin EMAIL=you@example.org [NAME='Your name'])))
+admin: migrate
+	$(PY) -m gateway.admin_cli "$(EMAIL)" --name "$(NAME)"
 
 # Random keys, kept under var/keys/ (mode 0600): made the first time, the same ones every time after.
 keys: install

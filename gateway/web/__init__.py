@@ -12,7 +12,7 @@ from gateway.web import housing_words, i18n
 
 csrf = CSRFProtect()
 # Blueprints of pages: their POST forms must carry a CSRF token.
-PAGE_BLUEPRINTS = {"pages", "admin", "relay", "grocery", "booking", "housing"}
+PAGE_BLUEPRINTS = {"pages", "admin", "relay", "grocery", "booking", "housing", "amap_staff", "grocery_staff"}
 
 
 class NoStoreSessionInterface(SecureCookieSessionInterface):
@@ -27,9 +27,12 @@ class NoStoreSessionInterface(SecureCookieSessionInterface):
 
 
 def init_web(app: Flask) -> None:
+    from gateway.web import amap_days, grocery_households, grocery_stock  # noqa: F401 - their routes, on the blueprints below
     from gateway.web.admin import admin_pages
+    from gateway.web.amap_staff import amap_staff
     from gateway.web.booking import booking_pages
     from gateway.web.grocery import grocery_pages
+    from gateway.web.grocery_staff import grocery_staff
     from gateway.web.housing import housing_pages
     from gateway.web.pages import pages
     from gateway.web.relay import relay_pages
@@ -48,6 +51,7 @@ def init_web(app: Flask) -> None:
     Babel(app, locale_selector=i18n.select_locale)
     csrf.init_app(app)
     i18n.install_template_helpers(app)
-    for blueprint in (pages, admin_pages, relay_pages, grocery_pages, booking_pages, housing_pages):
+    for blueprint in (pages, admin_pages, relay_pages, grocery_pages, booking_pages, housing_pages, amap_staff,
+                      grocery_staff):
         app.register_blueprint(blueprint)
     housing_words.install(app)

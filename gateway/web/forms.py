@@ -24,6 +24,10 @@ class Unavailable(Exception):
         self.problem = problem
 
 
+class Said(str):
+    """A sentence the page wrote in its own language, from the catalogues: shown as it is, never as English."""
+
+
 def flatten_errors(errors: dict, prefix: str = "") -> dict[str, list[str]]:
     """{"rates": {"company": {"hour": ["..."]}}} -> {"rates.company.hour": ["..."]}."""
     flat: dict[str, list[str]] = {}
@@ -50,13 +54,15 @@ class FormState:
         self.values = dict(values or {})
         self.errors: dict[str, list[str]] = {}
         self.summary: str | None = None
+        # Field name -> its label, so that the summary at the top names the field of each message.
+        self.labels: dict[str, str] = {}
 
     def value(self, name: str, default=""):
         value = self.values.get(name, default)
         return "" if value is None else value
 
     def error(self, name: str, message: str) -> None:
-        self.errors.setdefault(name, []).append(message)
+        self.errors.setdefault(name, []).append(Said(message))
 
     def errors_for(self, name: str) -> list[str]:
         """Messages of this field and of anything inside it (`rates` gets `rates.company.hour`)."""
@@ -65,6 +71,11 @@ class FormState:
             if key == name or key.startswith(name + "."):
                 found.extend(messages)
         return found
+
+    def ordered_errors(self) -> list[tuple[str, list[str]]]:
+        """The messages in the order of the form's fields (the order of `labels`), others last."""
+        order = {name: index for index, name in enumerate(self.labels)}
+        return sorted(self.errors.items(), key=lambda item: order.get(item[0], len(order)))
 
     @property
     def has_errors(self) -> bool:

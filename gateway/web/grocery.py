@@ -4,13 +4,15 @@ from __future__ import annotations
 import uuid
 from decimal import Decimal, InvalidOperation
 
-from flask import Blueprint, render_template, request
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext
 
 from gateway.web import client
 from gateway.web.forms import FormState, euros_to_cents, raise_for_session, require, roles_required
-from gateway.web.i18n import cents
+from gateway.web.grocery_staff import HOUSEHOLD_CODES
+from gateway.web.i18n import cents, day
 from gateway.web.pages import page_error
+from gateway.web.problems import explain
 
 grocery_pages = Blueprint("grocery", __name__)
 grocery_pages.register_error_handler(Exception, page_error)
@@ -116,14 +118,20 @@ def new_household():
     names = ("site", "referrer_organisation", "household_size", "resources", "charges")
     form = FormState({"site": request.args.get("site") or (sites[0]["slug"] if sites else ""),
                       "household_size": "1"})
-    household, status = None, 200
+    status = 200
     if request.method == "POST":
         form = FormState({name: request.form.get(name, "").strip() for name in names})
+        form.labels = {"site": gettext("Place"), "referrer_organisation": gettext("Referring social service"),
+                       "household_size": gettext("People in the household"),
+                       "resources": gettext("Monthly resources (euros)"),
+                       "charges": gettext("Monthly fixed charges (euros)")}
         body = {"site": form.values["site"], "referrer_organisation": form.values["referrer_organisation"]}
-        if form.values["household_size"].isdigit():
+        if not form.values["referrer_organisation"]:
+            form.error("referrer_organisation", gettext("This field is required."))
+        if form.values["household_size"].isdigit() and 1 <= int(form.values["household_size"]) <= 20:
             body["household_size"] = int(form.values["household_size"])
         else:
-            form.error("household_size", gettext("Give a whole number."))
+            form.error("household_size", gettext("Give a whole number from %(min)s to %(max)s.", min=1, max=20))
         for name, key in (("resources", "monthly_resources_cents"), ("charges", "fixed_charges_cents")):
             try:
                 amount = euros_to_cents(form.values[name])
@@ -138,15 +146,19 @@ def new_household():
         if not form.errors:
             result = client.post("/api/grocery/households", body)
             if result.ok:
-                household, status = result.body, 201
-            else:
-                form.take_problem(result, fields=tuple(body))
-                renames = (("monthly_resources_cents", "resources"), ("fixed_charges_cents", "charges"))
-                for api_name, form_name in renames:
-                    if api_name in form.errors:
-                        form.errors[form_name] = form.errors.pop(api_name)
-                status = result.status
-    return render_template("grocery/household.html", sites=sites, form=form, household=household), status
+                household = result.body
+                if household["status"] == "eligible":
+                    flash(gettext("Registered and eligible: card %(card)s, until %(date)s.",
+                                  card=household["card_number"], date=day(household["eligible_until"], "long")),
+                          "success")
+                else:
+                    flash(gettext("Registered, but not eligible with these figures: card %(card)s.",
+                                  card=household["card_number"]), "info")
+                return redirect(url_for("grocery_staff.household", household_id=household["id"]))
+            explain(form, result, {"site": gettext("This place has no social grocery yet.")}, HOUSEHOLD_CODES,
+                    renames={"monthly_resources_cents": "resources", "fixed_charges_cents": "charges"})
+            status = result.status
+    return render_template("grocery/household.html", sites=sites, form=form), status
 
 
 @grocery_pages.get("/veilleur/near-expiry")

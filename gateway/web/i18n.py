@@ -112,6 +112,10 @@ API_SENTENCES: list[tuple[re.Pattern, object]] = [
 
 def api_sentence(message: str) -> tuple[str, str | None]:
     """(sentence, lang): the translated sentence, or the English one marked lang="en" when unknown."""
+    from gateway.web.forms import Said
+
+    if isinstance(message, Said):
+        return message, None
     for pattern, sentence in API_SENTENCES:
         match = pattern.match(message.strip())
         if match:

@@ -1,15 +1,18 @@
 """AMAP relay pages: a neighbour's baskets (pickup code, absence, proxy) and the veilleur's distribution desk."""
 from __future__ import annotations
 
+import unicodedata
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from flask import Blueprint, flash, redirect, render_template, request, session, url_for
-from flask_babel import gettext
+from flask_babel import gettext, lazy_gettext
 
 from gateway.web import client
-from gateway.web.forms import FormState, raise_for_session, require, roles_required, signed_in
-from gateway.web.pages import page_error
+from gateway.web.forms import FormState, Said, raise_for_session, require, roles_required, signed_in
+from gateway.web.i18n import clock
+from gateway.web.pages import PageNotFound, page_error
+from gateway.web.problems import explain, flash_refusal, refusal
 
 relay_pages = Blueprint("relay", __name__)
 relay_pages.register_error_handler(Exception, page_error)
@@ -140,17 +143,61 @@ def dashboard():
                            sections=sections)
 
 
+# What the desk may be told when a basket is handed over or the distribution closed, by the problem's code.
+DESK_CODES = {
+    "unknown-pickup-code": lazy_gettext("No basket of this distribution has this code: check it with the person."),
+    "basket-already-collected": lambda problem: gettext(
+        "This basket was already handed over at %(time)s.", time=clock(problem["collected_at"]))
+    if problem.get("collected_at") else gettext("Someone handed this basket over a moment ago."),
+    "no-basket-left": lazy_gettext("No basket of this kind is left: all that arrived were handed over."),
+    "basket-absent": lazy_gettext("This subscriber said they would be away: their basket was not prepared."),
+    "basket-cancelled": lazy_gettext("This basket is cancelled."),
+    "basket-unclaimed": lazy_gettext("This basket was not collected and went to the social grocery."),
+    "basket-not-delivered": lazy_gettext("This basket was not delivered."),
+    "wrong-distribution": lazy_gettext("This basket belongs to another distribution."),
+    "distribution-closed": lazy_gettext("This distribution is closed: nothing more can be handed over."),
+    "distribution-cancelled": lazy_gettext("This distribution is cancelled."),
+    "delivery-already-checked-in": lazy_gettext("The delivery was already checked in."),
+    "not-found": lazy_gettext("This distribution no longer exists."),
+}
+# Baskets that are someone's to collect at the distribution (not those of absent subscribers).
+HANDED_OUT = ("expected", "offered", "collected", "unclaimed", "not_delivered")
+
+
+def folded(text: str | None) -> str:
+    """Lower case without accents, so that "helene" finds "Hélène"."""
+    decomposed = unicodedata.normalize("NFKD", text or "")
+    return "".join(c for c in decomposed if not unicodedata.combining(c)).lower()
+
+
+def desk_figures(baskets: list[dict]) -> dict:
+    counted = [b for b in baskets if b["status"] in HANDED_OUT]
+    return {"collected": sum(1 for b in counted if b["status"] == "collected"), "total": len(counted),
+            "open": sum(1 for b in counted if b["status"] in OPEN_STATUSES)}
+
+
+def distribution_or_404(distribution_id: str) -> dict:
+    found = client.get(f"/api/relay/distributions/{distribution_id}")
+    if found.status == 404:
+        raise PageNotFound()
+    return require(found)
+
+
 def distribution_page(distribution_id: str, form: FormState | None = None, delivery_form: FormState | None = None,
                       status: int = 200):
-    distribution = require(client.get(f"/api/relay/distributions/{distribution_id}"))
+    distribution = distribution_or_404(distribution_id)
     delivery = require(client.get(f"/api/relay/distributions/{distribution_id}/delivery"))
     baskets = require(client.get(f"/api/relay/distributions/{distribution_id}/baskets"))
-    baskets = sorted(baskets, key=lambda b: (b["status"] not in OPEN_STATUSES, (b.get("name") or "").lower()))
+    baskets = sorted(baskets, key=lambda b: (b["status"] not in OPEN_STATUSES, folded(b.get("name"))))
     if delivery_form is None:
         delivery_form = FormState({f"arrived.{line['basket_kind']}": line["arrived"] if line["arrived"] is not None
                                    else line["expected"] for line in delivery["kinds"]})
+    search = request.args.get("q", "").strip()
+    shown = [b for b in baskets if folded(search) in folded(b.get("name"))] if search else baskets
     return render_template("relay/distribution.html", distribution=distribution, delivery=delivery,
-                           baskets=baskets, form=form or FormState(), delivery_form=delivery_form,
+                           baskets=shown, figures=desk_figures(baskets), search=search, folded=folded,
+                           everyone=len(baskets),
+                           form=form or FormState(), delivery_form=delivery_form,
                            open_statuses=OPEN_STATUSES), status
 
 
@@ -164,6 +211,11 @@ def distribution(distribution_id: str):
 @roles_required(*STAFF)
 def collect(distribution_id: str):
     code, basket_id = request.form.get("code", "").strip(), request.form.get("basket_id", "").strip()
+    form = FormState({"code": code})
+    form.labels = {"code": gettext("Pickup or proxy code")}
+    if not code and not basket_id:
+        form.error("code", gettext("Type the code the person shows, or hand over by name in the list."))
+        return distribution_page(distribution_id, form=form, status=422)
     body = {"basket_id": basket_id} if basket_id else {"code": code}
     result = client.post(f"/api/relay/distributions/{distribution_id}/collections", body)
     if result.ok:
@@ -171,11 +223,13 @@ def collect(distribution_id: str):
         flash(gettext("Basket handed over to %(name)s.", name=name) if name else gettext("Basket handed over."),
               "success")
         return redirect(url_for("relay.distribution", distribution_id=distribution_id))
-    form = FormState({"code": code})
-    form.take_problem(result, fields=("code",))
-    if "code" not in form.errors and form.summary and not basket_id:
-        form.errors["code"] = [form.summary]
-        form.summary = None
+    if basket_id:
+        form.summary = refusal(result, DESK_CODES)
+    else:
+        # A refused code is said next to the code field, where the volunteer types the next one.
+        explain(form, result, {"code": DESK_CODES["unknown-pickup-code"]}, DESK_CODES)
+        if form.summary and not form.errors:
+            form.errors["code"], form.summary = [Said(form.summary)], None
     return distribution_page(distribution_id, form=form, status=result.status)
 
 
@@ -195,19 +249,27 @@ def check_in(distribution_id: str):
         if result.ok:
             flash(gettext("The delivery is checked in."), "success")
             return redirect(url_for("relay.distribution", distribution_id=distribution_id))
-        form.take_problem(result, fields=("arrived",))
+        explain(form, result, {"arrived": gettext("Give a whole number of baskets, 0 or more.")}, DESK_CODES)
     return distribution_page(distribution_id, delivery_form=form, status=422)
 
 
-@relay_pages.post("/veilleur/distributions/<distribution_id>/close")
+@relay_pages.route("/veilleur/distributions/<distribution_id>/close", methods=["GET", "POST"])
 @roles_required(*STAFF)
 def close(distribution_id: str):
-    result = client.post(f"/api/relay/distributions/{distribution_id}/close")
-    if result.ok:
-        left = sum((result.body.get("baskets") or {}).get(k, 0) for k in ("unclaimed",))
-        flash(gettext("The distribution is closed; %(n)s uncollected baskets go to the social grocery.", n=left),
-              "success")
-    else:
-        raise_for_session(result)
-        flash(result.problem.get("detail") or gettext("Something went wrong; try again."), "error")
-    return redirect(url_for("relay.distribution", distribution_id=distribution_id))
+    """Closing is asked twice: the desk links here, and only the button of this page closes."""
+    if request.method == "POST" and request.form.get("confirm") == "yes":
+        result = client.post(f"/api/relay/distributions/{distribution_id}/close")
+        if result.ok:
+            left = (result.body.get("baskets") or {}).get("unclaimed", 0)
+            flash(gettext("The distribution is closed; %(n)s uncollected baskets go to the social grocery.", n=left),
+                  "success")
+        else:
+            flash_refusal(result, DESK_CODES)
+        return redirect(url_for("relay.distribution", distribution_id=distribution_id))
+    if request.method == "POST":
+        return redirect(url_for("relay.close", distribution_id=distribution_id))
+    distribution = distribution_or_404(distribution_id)
+    if distribution["status"] != "scheduled":
+        return redirect(url_for("relay.distribution", distribution_id=distribution_id))
+    baskets = require(client.get(f"/api/relay/distributions/{distribution_id}/baskets"))
+    return render_template("relay/close.html", distribution=distribution, figures=desk_figures(baskets))

@@ -178,6 +178,18 @@ class HouseholdRenew(MethodView):
             return service.renew_household(session, household_id, identity.subject, changes)
 
 
+@households.route("/<household_id>/end")
+class HouseholdEnd(MethodView):
+    @roles_required(*STAFF)
+    @households.response(200, HouseholdSchema)
+    @households.doc(security=SECURED)
+    def post(self, household_id):
+        """End a household's access before its term; it is kept with its decisions (veilleur, admin)."""
+        identity = current_identity()
+        with database().transaction() as session:
+            return service.end_household(session, household_id, identity.subject)
+
+
 @cards.route("/<card_number>")
 class Card(MethodView):
     @roles_required(*STAFF)

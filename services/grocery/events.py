@@ -22,6 +22,7 @@ SOURCE = "grocery"
 HOUSEHOLD_REGISTERED = "grocery.household.registered"
 HOUSEHOLD_RENEWED = "grocery.household.renewed"
 HOUSEHOLD_EXPIRED = "grocery.household.expired"
+HOUSEHOLD_ENDED = "grocery.household.ended"
 SALE_COMPLETED = "grocery.sale.completed"
 STOCK_LOW = "grocery.stock.low"
 LOT_EXPIRING = "grocery.lot.expiring"
@@ -51,6 +52,11 @@ class HouseholdExpiredData(EventData):
     household_id = Id("opaque id of the household (also the `subject`)", example=HOUSEHOLD)
     site_id = Id("the site", example=SITE)
     eligible_until = Day("the last day it was eligible", example="2027-02-22")
+
+
+class HouseholdEndedData(EventData):
+    household_id = Id("opaque id of the household (also the `subject`)", example=HOUSEHOLD)
+    site_id = Id("the site", example=SITE)
 
 
 class SaleLineData(EventData):
@@ -110,6 +116,9 @@ PUBLISHED = publishes(
     Contract(HOUSEHOLD_RENEWED, HouseholdData, "A household was renewed and judged again.",
              subject="household_id"),
     Contract(HOUSEHOLD_EXPIRED, HouseholdExpiredData, "The access period of a household ended.",
+             subject="household_id"),
+    Contract(HOUSEHOLD_ENDED, HouseholdEndedData, "A referent ended a household's access before its term (it "
+             "moved away, its situation changed); the household is kept with its decisions.",
              subject="household_id"),
     Contract(SALE_COMPLETED, SaleData, "A sale at the till: amounts and products, never the household.",
              subject="sale_id"),

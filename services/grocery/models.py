@@ -57,7 +57,7 @@ class Household(Base):
     monthly_resources_cents: Mapped[int] = mapped_column(Integer)
     fixed_charges_cents: Mapped[int] = mapped_column(Integer)
     reste_a_vivre_cents_per_day: Mapped[int] = mapped_column(Integer)
-    status: Mapped[str] = mapped_column(String(20))  # eligible | ineligible | expired
+    status: Mapped[str] = mapped_column(String(20))  # eligible | ineligible | expired | ended
     eligible_until: Mapped[date | None] = mapped_column(Date, nullable=True)
     monthly_cap_cents: Mapped[int] = mapped_column(Integer, default=0)
     decided_by: Mapped[str | None] = mapped_column(String(80), nullable=True)
@@ -76,7 +76,7 @@ class HouseholdDecision(Base):
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     household_id: Mapped[str] = mapped_column(ForeignKey("households.id"), index=True)
     action: Mapped[str] = mapped_column(String(20))  # registered | renewed | expired
-    outcome: Mapped[str] = mapped_column(String(20))  # eligible | ineligible | expired
+    outcome: Mapped[str] = mapped_column(String(20))  # eligible | ineligible | expired | ended
     reste_a_vivre_cents_per_day: Mapped[int] = mapped_column(Integer)
     threshold_cents_per_day: Mapped[int] = mapped_column(Integer)
     monthly_cap_cents: Mapped[int] = mapped_column(Integer)

@@ -98,7 +98,7 @@ class HouseholdSchema(Schema):
     monthly_resources_cents = Integer()
     fixed_charges_cents = Integer()
     reste_a_vivre_cents_per_day = Integer()
-    status = fields.String(metadata={"description": "eligible, ineligible or expired"})
+    status = fields.String(metadata={"description": "eligible, ineligible, expired or ended"})
     eligible_until = fields.Date(allow_none=True)
     monthly_cap_cents = Integer()
     decided_by = fields.String(allow_none=True)
@@ -108,7 +108,7 @@ class HouseholdSchema(Schema):
 
 class HouseholdQuerySchema(Schema):
     site = fields.String(required=True, **SITE_REF)
-    status = fields.String(validate=validate.OneOf(["eligible", "ineligible", "expired"]))
+    status = fields.String(validate=validate.OneOf(["eligible", "ineligible", "expired", "ended"]))
 
 
 class CardSchema(Schema):

@@ -227,6 +227,30 @@ def renew_household(session: Session, household_id: str, by: str, changes: dict,
     return household
 
 
+def end_household(session: Session, household_id: str, by: str, now: datetime | None = None) -> Household:
+    """The referent ends a household's access before its term (it moved away, its situation changed).
+
+    The household and its decisions stay; a renewal judges it again later if it is referred anew.
+    """
+    household = session.scalars(select(Household).where(Household.id == household_id)
+                                .with_for_update(of=Household)).first()
+    if household is None:
+        raise not_found("Household")
+    if household.status == "ended":
+        raise conflict("Household already ended", "This household's access was already ended.")
+    now = now or utcnow()
+    household.status, household.eligible_until, household.monthly_cap_cents = "ended", None, 0
+    household.decided_by, household.decided_at = by, now
+    household.decisions.append(HouseholdDecision(
+        id=str(uuid.uuid4()), household_id=household.id, action="ended", outcome="ended",
+        reste_a_vivre_cents_per_day=household.reste_a_vivre_cents_per_day, threshold_cents_per_day=0,
+        monthly_cap_cents=0, eligible_until=None, decided_by=by, decided_at=now))
+    session.flush()
+    record_event(session, events.SOURCE, events.HOUSEHOLD_ENDED,
+                 {"household_id": household.id, "site_id": household.site_id}, subject=household.id)
+    return household
+
+
 def expire_households(session: Session, site: Site, now: datetime | None = None) -> list[Household]:
     """Mark as expired the households whose access period ended before today."""
     now = now or utcnow()

@@ -83,6 +83,9 @@ class ContractCreateSchema(Schema):
     season_end = fields.Date(required=True)
     basket_kinds = fields.List(fields.Nested(BasketKindInSchema), required=True,
                                validate=validate.Length(1, 10))
+    skip_dates = fields.List(fields.Date(), load_default=list, validate=validate.Length(max=60),
+                             metadata={"description": "days of the season without a distribution (holidays): "
+                                                      "each one a `weekday` between the season's start and end"})
     max_shares = Integer(load_default=None, allow_none=True, validate=validate.Range(1, 10_000),
                          metadata={"description": "shares on offer; none means no limit"})
     absence_allowance = Integer(load_default=0, validate=validate.Range(0, 60),

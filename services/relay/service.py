@@ -122,7 +122,7 @@ def create_contract(session: Session, producer_id: str, site: str, name: str, we
                     basket_kinds: list[dict], max_shares: int | None = None, absence_allowance: int = 0,
                     absence_cutoff_hours: int = 48, absent_baskets: str = "not_prepared",
                     openers_needed: int = 1, distributors_needed: int = 1, currency: str = "EUR",
-                    now: datetime | None = None) -> Contract:
+                    skip_dates: list[date] | tuple = (), now: datetime | None = None) -> Contract:
     now = now or utcnow()
     producer = session.get(Producer, producer_id)
     if producer is None:
@@ -137,6 +137,13 @@ def create_contract(session: Session, producer_id: str, site: str, name: str, we
     days = season_dates(season_start, season_end, weekday)
     if not days:
         raise invalid("weekday", "no such weekday falls within the season")
+    stray = sorted(set(skip_dates) - set(days))
+    if stray:
+        raise invalid("skip_dates", f"{', '.join(d.isoformat() for d in stray)}: not a distribution day "
+                      "of this season", title="Not a distribution day")
+    days = [day for day in days if day not in set(skip_dates)]
+    if not days:
+        raise invalid("skip_dates", "every distribution of the season is skipped", title="Every day skipped")
     if len(days) > MAX_DISTRIBUTIONS:
         raise invalid("season_end", f"a season has at most {MAX_DISTRIBUTIONS} distributions")
     names = [kind["name"] for kind in basket_kinds]

@@ -186,6 +186,7 @@ OPERATIONS = [
     staff("POST", "/api/grocery/sites/{site}/daily-check", "expire ended periods, announce expiring lots"),
     staff("POST", "/api/grocery/households", "register a referred household"),
     staff("POST", "/api/grocery/households/{household_id}/renew", "judge a household again"),
+    staff("POST", "/api/grocery/households/{household_id}/end", "end a household's access before its term"),
     admin_only("POST", "/api/grocery/products", "add a product and its prices"),
     admin_only("PATCH", "/api/grocery/products/{product_id}", "change a product or its prices"),
     staff("POST", "/api/grocery/lots", "take a purchase or a donation into stock"),

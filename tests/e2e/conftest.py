@@ -1,4 +1,4 @@
-"""One running platform for the end-to-end tests of a session, and the SMTP server its mails go to."""
+"""One running platform for the end-to-end tests of a session, the SMTP server its mails go to, and one Chromium."""
 import pytest
 
 from tests.support.mailbox import Mailbox
@@ -16,3 +16,16 @@ def system(servers, tmp_path_factory):
     finally:
         running.shutdown()
         mailbox.stop()
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Debian's Chromium, one for the whole session: Playwright's sync API runs once per process."""
+    from playwright.sync_api import sync_playwright
+
+    from tests.e2e.web_support import launch
+
+    with sync_playwright() as playwright:
+        chromium = launch(playwright)
+        yield chromium
+        chromium.close()

@@ -644,6 +644,13 @@ def _renew_household(w, role, owner):
     return Call("POST", f"/api/grocery/households/{w.household['id']}/renew", {})
 
 
+@scenario("POST", "/api/grocery/households/{household_id}/end")
+def _end_household(w, role, owner):
+    # A household of its own for each caller: ending one twice is a 409, not an authorization answer.
+    household = w.ok(VEILLEUR, "POST", "/api/grocery/households", w.household_body())
+    return Call("POST", f"/api/grocery/households/{household['id']}/end")
+
+
 @scenario("POST", "/api/grocery/products")
 def _product(w, role, owner):
     return Call("POST", "/api/grocery/products", w.product_body())

@@ -3,17 +3,8 @@ import re
 
 import pytest
 import requests
-from playwright.sync_api import sync_playwright  # noqa: E402
 
-from tests.e2e.web_support import VARIANTS, Person, T, launch
-
-
-@pytest.fixture(scope="session")
-def browser():
-    with sync_playwright() as playwright:
-        chromium = launch(playwright)
-        yield chromium
-        chromium.close()
+from tests.e2e.web_support import VARIANTS, Person, T
 
 
 @pytest.fixture(params=list(VARIANTS))
@@ -261,7 +252,11 @@ PAGES_FOR_STAFF = ["/account", "/baskets", "/reservations", "/housing", "/housin
                    "/housing/offers/new", "/housing/review", "/veilleur", "/veilleur/checkout",
                    "/veilleur/near-expiry", "/veilleur/households/new", "/admin", "/admin/sites", "/admin/sites/new",
                    "/admin/sites/la-coroutine/edit", "/admin/rooms", "/admin/rooms/new", "/admin/accounts",
-                   "/admin/api-keys", "/sites/la-coroutine/book"]
+                   "/admin/api-keys", "/sites/la-coroutine/book", "/veilleur/amap", "/veilleur/amap/producers",
+                   "/veilleur/amap/producers/new", "/veilleur/amap/contracts/new", "/veilleur/distributions",
+                   "/veilleur/sheets", "/veilleur/grocery", "/veilleur/grocery/rules", "/veilleur/grocery/products",
+                   "/veilleur/grocery/products/new", "/veilleur/grocery/stock", "/veilleur/grocery/lots/new",
+                   "/veilleur/grocery/households"]
 
 
 def test_every_page_passes_axe_and_fits_the_screen(person):

@@ -89,6 +89,37 @@ def test_a_household_is_visible_to_its_referrer_and_staff_only(client):
     assert client.get(f"/households/{created['id']}", headers=referrer).get_json()["status"] == "eligible"
 
 
+def test_an_ended_household_keeps_its_decisions_loses_its_access_and_can_be_renewed(client):
+    import json
+
+    from shared.bus.tables import outbox
+
+    created = household(client)
+    assert client.post(f"/households/{created['id']}/end", headers=NEIGHBOUR).status_code == 403
+    ended = client.post(f"/households/{created['id']}/end", headers=VEILLEUR)
+    assert ended.status_code == 200, ended.get_json()
+    body = ended.get_json()
+    assert (body["status"], body["eligible_until"], body["monthly_cap_cents"]) == ("ended", None, 0)
+    assert [d["action"] for d in body["decisions"]] == ["registered", "ended"]
+    card = client.get(f"/cards/{created['card_number']}", headers=VEILLEUR).get_json()
+    assert (card["eligible_until"], card["budget_left_cents"]) == (None, 0)
+    product = stocked_product(client)
+    refused = client.post("/sales", headers=VEILLEUR, json={
+        "site": "mutualab", "kind": "solidarity", "card_number": created["card_number"], "payment_method": "cash",
+        "lines": [{"product_id": product["id"], "quantity": 1}]})
+    assert refused.status_code == 409 and refused.get_json()["type"].endswith("/not-eligible")
+    again = client.post(f"/households/{created['id']}/end", headers=VEILLEUR)
+    assert again.status_code == 409 and again.get_json()["title"] == "Household already ended"
+    assert client.post("/households/nobody/end", headers=VEILLEUR).status_code == 404
+    assert client.get("/households?site=mutualab&status=ended", headers=VEILLEUR).get_json()[0]["id"] == created["id"]
+    renewed = client.post(f"/households/{created['id']}/renew", headers=VEILLEUR, json={})
+    assert renewed.get_json()["status"] == "eligible"
+    db = client.application.config["DATABASE"]
+    with db.sessions() as session:
+        types = [json.loads(row.body)["type"] for row in session.execute(outbox.select()).all()]
+    assert types.count("grocery.household.ended") == 1
+
+
 def test_checkout_over_budget_is_refused_with_the_remaining_cents(client):
     card = household(client)["card_number"]
     product = stocked_product(client, retail_price_cents=10000, tier="2")  # 30.00 a piece at 30 %

@@ -95,6 +95,27 @@ def test_a_contract_schedules_one_distribution_per_week_in_the_sites_local_time(
         "name": "small", "price_cents": 1200, "solidarity_price_cents": 600}
 
 
+def test_a_season_skips_the_dates_it_is_given_and_refuses_a_date_that_is_no_distribution_day(client):
+    start = next_weekday(3)
+    holiday = start + timedelta(weeks=2)
+    contract = make_contract(client, skip_dates=[holiday.isoformat()])
+    found = distributions(client, contract)
+    assert [d["date"] for d in found] == [(start + timedelta(weeks=w)).isoformat() for w in (0, 1, 3)]
+    assert outbox_events(client.db, "relay.contract.created")[0]["data"]["distributions"] == 3
+    producer_id = contract["producer_id"]
+    body = {"producer_id": producer_id, "site": "la-coroutine", "name": "Hiver", "weekday": "thu",
+            "window_opens": "18:00", "window_closes": "20:00", "season_start": start.isoformat(),
+            "season_end": (start + timedelta(weeks=1)).isoformat(), "basket_kinds": [{"name": "s", "price_cents": 1}]}
+    friday = client.post("/contracts", headers=VEILLEUR, json={**body, "skip_dates": [
+        (start + timedelta(days=1)).isoformat()]})
+    assert friday.status_code == 422 and list(friday.json["errors"]) == ["skip_dates"]
+    assert friday.json["title"] == "Not a distribution day"
+    everything = client.post("/contracts", headers=VEILLEUR, json={**body, "skip_dates": [
+        start.isoformat(), (start + timedelta(weeks=1)).isoformat()]})
+    assert everything.status_code == 422 and list(everything.json["errors"]) == ["skip_dates"]
+    assert [c["name"] for c in client.get("/contracts?site=la-coroutine").json] == ["Légumes été"]
+
+
 def test_distributions_keep_18h_local_across_the_change_to_winter_time(client, sqlite_database):
     from services.relay import service
 

@@ -126,7 +126,7 @@ def test_the_veilleur_ticks_by_name_checks_in_the_delivery_and_closes(desk):
     basket_id = re.search(r'name="basket_id" value="([^"]+)"', veilleur.get(desk_path).get_data(as_text=True)).group(1)
     handed = veilleur.submit(desk_path, {"basket_id": basket_id}, action=f"{desk_path}/collections")
     assert handed.status_code == 302
-    closed = veilleur.submit(desk_path, {}, action=f"{desk_path}/close")
+    closed = veilleur.submit(f"{desk_path}/close", {"confirm": "yes"})
     assert closed.status_code == 302
     text = text_of(veilleur.get(desk_path))
     assert "La distribution est close ; 0 panier(s)" in text and "Clore la distribution" not in text.split("close ;")[1]
