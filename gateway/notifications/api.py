@@ -123,6 +123,7 @@ class PasswordReset(MethodView):
 
 @notifications_blp.route("/auth/email-confirmation")
 class ConfirmationRequest(MethodView):
+    @auth.person_required
     @limiter.limit(reset_limit_per_account, key_func=lambda: caller_rate_key())
     @notifications_blp.response(202, AcceptedSchema)
     @notifications_blp.doc(security=SECURED)
@@ -146,6 +147,7 @@ class Confirmation(MethodView):
 
 @notifications_blp.route("/accounts/me/notifications")
 class Preferences(MethodView):
+    @auth.person_required
     @notifications_blp.response(200, PreferencesSchema)
     @notifications_blp.doc(security=SECURED)
     def get(self):
@@ -155,6 +157,7 @@ class Preferences(MethodView):
             return {"email_confirmed": service.is_confirmed(session, account),
                     "topics": service.preferences(session, account.id)}
 
+    @auth.person_required
     @notifications_blp.arguments(PreferencesSchema)
     @notifications_blp.response(200, PreferencesSchema)
     @notifications_blp.doc(security=SECURED)
